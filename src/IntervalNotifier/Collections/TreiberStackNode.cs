@@ -1,0 +1,17 @@
+namespace IntervalNotifier.Collections;
+
+/// <summary>
+/// The base class of an element of a <see cref="TreiberStack{T}"/>: it carries the stack's
+/// link, so that pushing allocates nothing (an <em>intrusive</em> stack).
+/// </summary>
+/// <typeparam name="TSelf">The derived type itself (<c>class Item : TreiberStackNode&lt;Item&gt;</c>).</typeparam>
+public abstract class TreiberStackNode<TSelf> where TSelf : TreiberStackNode<TSelf>
+{
+    internal TSelf? _next;
+
+    /// <summary>
+    /// The next node of a chain returned by <see cref="TreiberStack{T}.TakeAll"/> or
+    /// <see cref="TreiberStack{T}.TakeAllInPushOrder"/>; meaningless while the node is on a stack.
+    /// </summary>
+    public TSelf? Next => _next;
+}

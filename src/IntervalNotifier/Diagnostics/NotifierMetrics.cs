@@ -1,0 +1,81 @@
+using System.Diagnostics.Metrics;
+
+namespace IntervalNotifier.Diagnostics;
+
+/// <summary>
+/// The names of the library's <see cref="System.Diagnostics.Metrics"/> instruments. Listen
+/// with a <see cref="MeterListener"/>, OpenTelemetry, or
+/// <c>dotnet-counters monitor --counters IntervalNotifier</c>. Instruments cost a branch when
+/// nobody listens.
+/// </summary>
+/// <remarks>
+/// Every measurement carries the tag <see cref="AddressSpaceTag"/> (the
+/// <see cref="AddressSpaceOptions.Name"/>, or <see langword="null"/>); invalidations also carry
+/// <see cref="EventTag"/>, waits <see cref="WaitTag"/>, deferred changes <see cref="ChangeTag"/>.
+/// </remarks>
+public static class NotifierMetrics
+{
+    /// <summary>The name of the <see cref="Meter"/>: <c>IntervalNotifier</c>.</summary>
+    public const string MeterName = "IntervalNotifier";
+
+    /// <summary>Counter: invalidations begun (tagged with <see cref="EventTag"/>).</summary>
+    public const string Invalidations = "intervalnotifier.invalidations";
+
+    /// <summary>Counter: single-pass and start-pass callbacks called.</summary>
+    public const string Callbacks = "intervalnotifier.callbacks";
+
+    /// <summary>Counter: finish records returned by start passes and finished.</summary>
+    public const string FinishRecords = "intervalnotifier.finish_records";
+
+    /// <summary>Counter: start passes that returned no record (the subscriber finished synchronously).</summary>
+    public const string Fallbacks = "intervalnotifier.fallbacks";
+
+    /// <summary>Counter: non-blockable invalidations that failed because a callback would have had to wait.</summary>
+    public const string WouldBlockFailures = "intervalnotifier.would_block_failures";
+
+    /// <summary>Counter: callbacks that returned <see langword="false"/> for a blockable range (a callback bug; the walk went on).</summary>
+    public const string BlockableRefusals = "intervalnotifier.blockable_refusals";
+
+    /// <summary>Counter: callback bugs around finish records (a record returned with <see langword="false"/>, or a record already linked).</summary>
+    public const string RecordMisuses = "intervalnotifier.record_misuses";
+
+    /// <summary>Counter: exceptions thrown by callbacks.</summary>
+    public const string CallbackExceptions = "intervalnotifier.callback_exceptions";
+
+    /// <summary>Counter: tree changes deferred because invalidations were running (tagged with <see cref="ChangeTag"/>).</summary>
+    public const string DeferredChanges = "intervalnotifier.deferred_changes";
+
+    /// <summary>Counter: waits for invalidations to end (tagged with <see cref="WaitTag"/>).</summary>
+    public const string Waits = "intervalnotifier.waits";
+
+    /// <summary>Tag: the address space's name.</summary>
+    public const string AddressSpaceTag = "intervalnotifier.address_space";
+
+    /// <summary>Tag: the <see cref="InvalidationEvent"/> of an invalidation.</summary>
+    public const string EventTag = "intervalnotifier.event";
+
+    /// <summary>Tag: what waited (<c>read_begin</c> or <c>unsubscribe</c>).</summary>
+    public const string WaitTag = "intervalnotifier.wait";
+
+    /// <summary>Tag: the kind of deferred change (<c>insert</c> or <c>remove</c>).</summary>
+    public const string ChangeTag = "intervalnotifier.change";
+}
+
+/// <summary>The instruments themselves; one static meter for the process.</summary>
+internal static class Instruments
+{
+    internal static readonly Meter Meter = new(NotifierMetrics.MeterName, typeof(Instruments).Assembly.GetName().Version?.ToString());
+
+    internal static readonly Counter<long> Invalidations = Meter.CreateCounter<long>(NotifierMetrics.Invalidations, "{invalidation}", "Invalidations begun.");
+    internal static readonly Counter<long> Callbacks = Meter.CreateCounter<long>(NotifierMetrics.Callbacks, "{callback}", "Single-pass and start-pass callbacks called.");
+    internal static readonly Counter<long> FinishRecords = Meter.CreateCounter<long>(NotifierMetrics.FinishRecords, "{record}", "Finish records finished.");
+    internal static readonly Counter<long> Fallbacks = Meter.CreateCounter<long>(NotifierMetrics.Fallbacks, "{callback}", "Start passes that returned no finish record.");
+    internal static readonly Counter<long> WouldBlockFailures = Meter.CreateCounter<long>(NotifierMetrics.WouldBlockFailures, "{invalidation}", "Non-blockable invalidations that failed.");
+    internal static readonly Counter<long> BlockableRefusals = Meter.CreateCounter<long>(NotifierMetrics.BlockableRefusals, "{callback}", "Callbacks that returned false for a blockable range.");
+    internal static readonly Counter<long> RecordMisuses = Meter.CreateCounter<long>(NotifierMetrics.RecordMisuses, "{record}", "Finish records returned with false or already linked.");
+    internal static readonly Counter<long> CallbackExceptions = Meter.CreateCounter<long>(NotifierMetrics.CallbackExceptions, "{exception}", "Exceptions thrown by callbacks.");
+    internal static readonly Counter<long> DeferredChanges = Meter.CreateCounter<long>(NotifierMetrics.DeferredChanges, "{change}", "Tree changes deferred to the end of the running invalidations.");
+    internal static readonly Counter<long> Waits = Meter.CreateCounter<long>(NotifierMetrics.Waits, "{wait}", "Waits for running invalidations to end.");
+
+    internal static readonly string?[] EventNames = Enum.GetNames<InvalidationEvent>();
+}

@@ -1,0 +1,41 @@
+using System.Runtime.ExceptionServices;
+
+namespace IntervalNotifier.Internal;
+
+/// <summary>
+/// Collects the exceptions of one invalidation's callbacks, so that every callback still runs
+/// and the invalidator gets them all at the end. Allocates only when a callback throws.
+/// </summary>
+internal struct ExceptionCollector
+{
+    private Exception? _first;
+    private List<Exception>? _more;
+
+    public readonly bool HasAny => _first is not null;
+
+    public void Add(Exception exception)
+    {
+        if (_first is null)
+        {
+            _first = exception;
+            return;
+        }
+
+        _more ??= [_first];
+        _more.Add(exception);
+    }
+
+    /// <summary>Throws the one exception (with its original stack), or an <see cref="AggregateException"/> of several.</summary>
+    public readonly void ThrowIfAny()
+    {
+        if (_more is not null)
+        {
+            throw new AggregateException("Several invalidation callbacks failed; the invalidation was completed and ended.", _more);
+        }
+
+        if (_first is not null)
+        {
+            ExceptionDispatchInfo.Capture(_first).Throw();
+        }
+    }
+}

@@ -1,0 +1,206 @@
+using System.Diagnostics;
+using System.Globalization;
+using IntervalNotifier.Collections;
+
+namespace IntervalNotifier;
+
+/// <summary>Where a subscription is in its life; guarded by the address space's lock.</summary>
+internal enum SubscriptionState
+{
+    /// <summary>In the tree; its callbacks run.</summary>
+    Subscribed,
+
+    /// <summary>Subscribed during invalidations: its insert waits on the deferred list.</summary>
+    PendingInsert,
+
+    /// <summary>Unsubscribed during invalidations: its removal waits on the deferred list; callbacks may still run.</summary>
+    PendingRemove,
+
+    /// <summary>Out of the tree for good.</summary>
+    Unsubscribed,
+}
+
+/// <summary>
+/// A mirror's interest in the closed range <c>[Start, Last]</c> of an <see cref="AddressSpace"/>,
+/// with its own sequence number and the callbacks that invalidate the mirror's copy (kernel:
+/// <c>struct mmu_interval_notifier</c>). Created by <see cref="AddressSpace.Subscribe"/>.
+/// </summary>
+/// <remarks>
+/// <para>The mirror's fault path, in order (see <see cref="AddressSpace"/> for why it works):</para>
+/// <code>
+/// while (true)
+/// {
+///     ulong seq = subscription.ReadBegin();          // never with the mirror's lock held
+///     var value = ReadPrimary(address);              // may fail: start over
+///     lock (mirrorLock)
+///     {
+///         if (subscription.ReadRetry(seq)) continue; // an invalidation intervened
+///         Publish(address, value);
+///     }
+///     break;
+/// }
+/// </code>
+/// </remarks>
+[DebuggerDisplay("{ToString(),nq}, Sequence = {Sequence}, {State}")]
+public sealed class IntervalSubscription : IntervalTreeNode<IntervalSubscription>, IDisposable
+{
+    private readonly AddressSpace _space;
+    private readonly IIntervalInvalidator _invalidator;
+
+    // The subscription's sequence `s`: written by callbacks (SetSequence) and by the address
+    // space under its lock; read lock-free by the read side.
+    internal ulong _sequence;
+
+    // A SubscriptionState, as an int so that it can be read with Volatile.
+    internal int _state;
+
+    // The deferred list (insert or removal pending), guarded by the address space's lock.
+    internal IntervalSubscription? DeferredPrevious;
+    internal IntervalSubscription? DeferredNext;
+
+    internal IntervalSubscription(AddressSpace space, ulong start, ulong last, IIntervalInvalidator invalidator)
+        : base(start, last)
+    {
+        _space = space;
+        _invalidator = invalidator;
+        TwoPass = invalidator as ITwoPassIntervalInvalidator;
+    }
+
+    /// <summary>The address space this subscription belongs to.</summary>
+    public AddressSpace AddressSpace => _space;
+
+    /// <summary>The callbacks given at subscribe time.</summary>
+    public IIntervalInvalidator Invalidator => _invalidator;
+
+    /// <summary>Whether the subscription is live: subscribed (its insert may still be deferred) and not yet unsubscribed.</summary>
+    public bool IsSubscribed => (SubscriptionState)Volatile.Read(ref _state) is SubscriptionState.Subscribed or SubscriptionState.PendingInsert;
+
+    /// <summary>The subscription's current sequence, for diagnostics.</summary>
+    public ulong Sequence => Volatile.Read(ref _sequence);
+
+    /// <summary>The two-pass callbacks, when the invalidator has them: the walk calls these instead of <see cref="IIntervalInvalidator.Invalidate"/>.</summary>
+    internal ITwoPassIntervalInvalidator? TwoPass { get; }
+
+    internal SubscriptionState State
+    {
+        get => (SubscriptionState)Volatile.Read(ref _state);
+        set => Volatile.Write(ref _state, (int)value);
+    }
+
+    /// <summary>
+    /// Begins a read of the primary for this subscription's range (kernel:
+    /// <c>mmu_interval_read_begin</c>): returns the sequence to pass to <see cref="ReadRetry"/>.
+    /// If this subscription is being invalidated right now, waits until every running
+    /// invalidation of the address space has ended; it never waits for invalidations of
+    /// unrelated ranges. The value may already be stale when it returns: that is what
+    /// <see cref="ReadRetry"/> is for.
+    /// </summary>
+    /// <returns>The sequence observed.</returns>
+    /// <exception cref="InvalidOperationException">
+    /// It would have to wait, and the calling thread holds an open invalidation of this address
+    /// space (it is inside a callback, or between a begin and its scope's Dispose): the wait
+    /// would never end.
+    /// </exception>
+    /// <remarks>
+    /// Lock-free and allocation-free unless it must wait. Must not be called with the mirror's
+    /// own lock held (or any lock a callback takes): it may wait for a callback that needs it.
+    /// </remarks>
+    public ulong ReadBegin()
+    {
+        // Read `s` before `S` (both acquire): see "The read side" in AddressSpace.
+        ulong sequence = Volatile.Read(ref _sequence);
+        return sequence != _space.SequenceVolatile ? sequence : _space.ReadBeginSlow(this);
+    }
+
+    /// <summary>
+    /// The awaitable form of <see cref="ReadBegin"/>: completes at once (without allocating)
+    /// unless this subscription is being invalidated, and otherwise when every running
+    /// invalidation has ended. Blocks no thread.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the wait; a cancelled wait leaves nothing registered.</param>
+    /// <returns>The sequence observed.</returns>
+    /// <exception cref="InvalidOperationException">As for <see cref="ReadBegin"/>; thrown synchronously.</exception>
+    /// <exception cref="OperationCanceledException">The wait was cancelled (through the returned task).</exception>
+    public ValueTask<ulong> ReadBeginAsync(CancellationToken cancellationToken = default)
+    {
+        ulong sequence = Volatile.Read(ref _sequence);
+        return sequence != _space.SequenceVolatile ? new ValueTask<ulong>(sequence) : _space.ReadBeginSlowAsync(this, cancellationToken);
+    }
+
+    /// <summary>
+    /// Whether a copy read since <see cref="ReadBegin"/> returned <paramref name="sequence"/>
+    /// may be stale (kernel: <c>mmu_interval_read_retry</c>). Call it under the mirror's own
+    /// lock — the lock the callbacks take to call <see cref="SetSequence"/> — just before
+    /// publishing the copy; if it returns <see langword="true"/>, drop the copy and start over.
+    /// </summary>
+    /// <param name="sequence">The value <see cref="ReadBegin"/> returned.</param>
+    /// <returns><see langword="true"/> if an invalidation has hit the subscription since.</returns>
+    public bool ReadRetry(ulong sequence) => Volatile.Read(ref _sequence) != sequence;
+
+    /// <summary>
+    /// The same test as <see cref="ReadRetry"/> without the mirror's lock (kernel:
+    /// <c>mmu_interval_check_retry</c>): a cheap early-out during a long read. It may say
+    /// "no retry" falsely, never "retry" falsely; the decisive test is <see cref="ReadRetry"/>.
+    /// </summary>
+    /// <param name="sequence">The value <see cref="ReadBegin"/> returned.</param>
+    /// <returns><see langword="true"/> if the copy is certainly stale.</returns>
+    public bool CheckRetry(ulong sequence) => Volatile.Read(ref _sequence) != sequence;
+
+    /// <summary>
+    /// Records that the running invalidation has hit this subscription (kernel:
+    /// <c>mmu_interval_set_seq</c>). Call it from a callback, under the mirror's lock, with the
+    /// callback's <c>currentSequence</c>, before tearing down the copy.
+    /// </summary>
+    /// <param name="currentSequence">The sequence the callback received (always odd).</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="currentSequence"/> is even: it is not a sequence given to a callback.</exception>
+    public void SetSequence(ulong currentSequence)
+    {
+        if ((currentSequence & 1) == 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(currentSequence), currentSequence, "The sequence given to a callback is always odd; pass the callback's currentSequence.");
+        }
+
+        Volatile.Write(ref _sequence, currentSequence);
+    }
+
+    /// <summary>
+    /// Unsubscribes (kernel: <c>mmu_interval_notifier_remove</c>). When it returns, no callback
+    /// of this subscription is running or will run. If invalidations are running that may walk
+    /// the subscription, the removal is deferred and this call waits until they have all ended;
+    /// otherwise it returns at once.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">
+    /// The subscription is already unsubscribed (or being unsubscribed); or the call would have
+    /// to wait and the calling thread holds an open invalidation of this address space (from
+    /// inside any callback, or between a begin and its scope's Dispose) — it would wait for
+    /// itself forever. Then nothing changes. Cancelling a still-deferred insert never waits and
+    /// is allowed anywhere.
+    /// </exception>
+    public void Unsubscribe() => _space.Unsubscribe(this, strict: true);
+
+    /// <summary>
+    /// The awaitable form of <see cref="Unsubscribe"/>: completes at once when no wait is needed,
+    /// otherwise when every running invalidation has ended. Blocks no thread.
+    /// </summary>
+    /// <param name="cancellationToken">
+    /// Cancels the wait. A cancelled unsubscribe has no effect: the subscription stays subscribed
+    /// (unless the invalidations ended first, and then the unsubscribe completes normally), and
+    /// nothing is left registered.
+    /// </param>
+    /// <returns>A task that completes when no callback of this subscription can run any more.</returns>
+    /// <exception cref="InvalidOperationException">As for <see cref="Unsubscribe"/>; thrown synchronously.</exception>
+    /// <exception cref="OperationCanceledException">The wait was cancelled (through the returned task).</exception>
+    public ValueTask UnsubscribeAsync(CancellationToken cancellationToken = default) => _space.UnsubscribeAsync(this, cancellationToken);
+
+    /// <summary>
+    /// Unsubscribes like <see cref="Unsubscribe"/>, but does nothing when the subscription is
+    /// already unsubscribed (so that <c>using</c> and an explicit unsubscribe combine). When it
+    /// returns, no callback of this subscription is running or will run.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The call would have to wait for an invalidation the calling thread holds open.</exception>
+    public void Dispose() => _space.Unsubscribe(this, strict: false);
+
+    /// <summary>The subscribed range, in hexadecimal.</summary>
+    /// <returns>For example <c>[0x1000, 0x1fff]</c>.</returns>
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"[0x{Start:x}, 0x{Last:x}]");
+}

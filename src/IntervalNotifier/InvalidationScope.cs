@@ -1,0 +1,43 @@
+using System.Diagnostics.CodeAnalysis;
+
+namespace IntervalNotifier;
+
+/// <summary>
+/// The open bracket of one invalidation: disposing it ends the invalidation (kernel:
+/// <c>mmu_notifier_invalidate_range_end</c>). Dispose it exactly once, on the thread that
+/// began it, after the primary mapping has changed. Zero allocation.
+/// </summary>
+/// <remarks>
+/// Disposing a scope twice, a copy of a disposed scope, <c>default</c>, or the scope of a
+/// failed <see cref="AddressSpace.TryBeginInvalidation"/> throws <see cref="InvalidOperationException"/>:
+/// ending a bracket that is not open would corrupt the count of active invalidations.
+/// </remarks>
+[SuppressMessage("Performance", "CA1815:Override equals and operator equals on value types", Justification = "A scope is a handle to be disposed, not a value to compare.")]
+public readonly struct InvalidationScope : IDisposable
+{
+    private readonly Invalidation? _invalidation;
+    private readonly ulong _generation;
+
+    internal InvalidationScope(Invalidation invalidation, ulong generation)
+    {
+        _invalidation = invalidation;
+        _generation = generation;
+    }
+
+    /// <summary>
+    /// Ends the invalidation. When it is the last active one, the address space's sequence
+    /// becomes even, deferred subscribes and unsubscribes are applied, and waiting readers and
+    /// unsubscribers are released (after the lock is dropped). Never waits for anything but
+    /// the address space's lock, and runs no user code.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The scope does not hold an open invalidation: it was disposed already, it is <c>default</c>, or its begin failed.</exception>
+    public void Dispose()
+    {
+        if (_invalidation is null)
+        {
+            throw new InvalidOperationException("This scope holds no invalidation: it is default, or it is the scope of a failed TryBeginInvalidation, which the core has already ended.");
+        }
+
+        _invalidation.Space.End(_invalidation, _generation);
+    }
+}
