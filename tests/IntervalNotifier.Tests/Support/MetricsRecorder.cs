@@ -1,0 +1,80 @@
+using System.Diagnostics.Metrics;
+using IntervalNotifier.Diagnostics;
+
+namespace IntervalNotifier.Tests.Support;
+
+/// <summary>
+/// Sums the library's counters for one address space (told apart by its name tag, since
+/// tests run in parallel and the meter is shared).
+/// </summary>
+internal sealed class MetricsRecorder : IDisposable
+{
+    private readonly MeterListener _listener = new();
+    private readonly Dictionary<string, long> _sums = [];
+    private readonly List<(string Instrument, string Tag, object? Value)> _tags = [];
+
+    public MetricsRecorder(string spaceName)
+    {
+        SpaceName = spaceName;
+        _listener.InstrumentPublished = (instrument, listener) =>
+        {
+            if (instrument.Meter.Name == NotifierMetrics.MeterName)
+            {
+                listener.EnableMeasurementEvents(instrument);
+            }
+        };
+        _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+        {
+            bool mine = false;
+            foreach (KeyValuePair<string, object?> tag in tags)
+            {
+                mine |= tag.Key == NotifierMetrics.AddressSpaceTag && Equals(tag.Value, spaceName);
+            }
+
+            if (!mine)
+            {
+                return;
+            }
+
+            lock (_sums)
+            {
+                _sums[instrument.Name] = _sums.GetValueOrDefault(instrument.Name) + value;
+                foreach (KeyValuePair<string, object?> tag in tags)
+                {
+                    if (tag.Key != NotifierMetrics.AddressSpaceTag)
+                    {
+                        _tags.Add((instrument.Name, tag.Key, tag.Value));
+                    }
+                }
+            }
+        });
+        _listener.Start();
+    }
+
+    public string SpaceName { get; }
+
+    public AddressSpaceOptions Options => new() { Name = SpaceName };
+
+    public static MetricsRecorder ForNewSpace() => new($"test-{Guid.NewGuid():N}");
+
+    public long this[string instrument]
+    {
+        get
+        {
+            lock (_sums)
+            {
+                return _sums.GetValueOrDefault(instrument);
+            }
+        }
+    }
+
+    public IReadOnlyList<object?> TagValues(string instrument, string tag)
+    {
+        lock (_sums)
+        {
+            return [.. _tags.Where(t => t.Instrument == instrument && t.Tag == tag).Select(t => t.Value)];
+        }
+    }
+
+    public void Dispose() => _listener.Dispose();
+}

@@ -1,0 +1,68 @@
+namespace IntervalNotifier.Tests.Support;
+
+/// <summary>Bounded waiting for tests that involve other threads.</summary>
+internal static class Waiting
+{
+    /// <summary>How long a test waits for something that must happen.</summary>
+    public static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
+
+    /// <summary>How long a test watches something that must not happen.</summary>
+    public static readonly TimeSpan Watch = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Runs <paramref name="action"/> on a dedicated thread (so it may block without starving the pool).</summary>
+    public static Task<T> OnThread<T>(Func<T> action)
+    {
+        var tcs = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                tcs.SetResult(action());
+            }
+            catch (Exception e)
+            {
+                tcs.SetException(e);
+            }
+        })
+        { IsBackground = true };
+        thread.Start();
+        return tcs.Task;
+    }
+
+    public static Task OnThread(Action action) => OnThread(() =>
+    {
+        action();
+        return true;
+    });
+
+    /// <summary>Asserts that <paramref name="task"/> is still running after <see cref="Watch"/>.</summary>
+    public static void AssertBlocked(Task task, string what)
+    {
+        Thread.Sleep(Watch);
+        Assert.False(task.IsCompleted, $"{what} should still be waiting, but it completed ({task.Status}).");
+    }
+
+    /// <summary>Waits (bounded) for <paramref name="task"/> and returns its result.</summary>
+    public static T Completes<T>(Task<T> task, string what)
+    {
+        Assert.True(task.Wait(Patience), $"{what} did not complete within {Patience}.");
+        return task.Result;
+    }
+
+    public static void Completes(Task task, string what) =>
+        Assert.True(task.Wait(Patience), $"{what} did not complete within {Patience}.");
+
+    /// <summary>Waits (bounded) for <paramref name="signal"/>; false on timeout.</summary>
+    public static bool For(ManualResetEventSlim signal) => signal.Wait(Patience, TestContext.Current.CancellationToken);
+
+    /// <summary>Spins (bounded) until <paramref name="condition"/> holds.</summary>
+    public static void Until(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting until {what}");
+            Thread.Sleep(1);
+        }
+    }
+}
