@@ -43,7 +43,9 @@ public class FinishRecord : TreiberStackNode<FinishRecord>
     /// derived class stored so that the next renter starts clean. The base clears
     /// <see cref="Subscription"/> after this call. The default does nothing.
     /// </summary>
-    protected internal virtual void Reset()
+    protected virtual void Reset()
     {
     }
+
+    internal void ResetForPool() => Reset();
 }

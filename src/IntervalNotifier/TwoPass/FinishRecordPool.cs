@@ -104,13 +104,13 @@ public sealed class FinishRecordPool<T> : IFinishRecordPool where T : FinishReco
     /// </summary>
     /// <param name="record">A record rented from this pool.</param>
     /// <exception cref="ArgumentNullException"><paramref name="record"/> is <see langword="null"/>.</exception>
-    /// <exception cref="InvalidOperationException">The record is not rented from this pool (never, or returned already), or it is in an invalidation's finish list.</exception>
+    /// <exception cref="InvalidOperationException">The record is not rented from this pool (never, or returned already), or it was handed to the core by a start pass.</exception>
     public void Return(T record)
     {
         ArgumentNullException.ThrowIfNull(record);
-        if (Volatile.Read(ref record._holder) is not null)
+        if (Volatile.Read(ref record._holder) is not null || record.Subscription is not null)
         {
-            throw new InvalidOperationException("The record is in an invalidation's finish list; the core returns it after its finish call.");
+            throw new InvalidOperationException("The record was handed to the core by a start pass; the core returns it to its pool after its finish call.");
         }
 
         ReturnCore(record);
@@ -127,7 +127,7 @@ public sealed class FinishRecordPool<T> : IFinishRecordPool where T : FinishReco
 
         try
         {
-            record.Reset();
+            record.ResetForPool();
         }
         finally
         {
