@@ -49,6 +49,9 @@ internal static class Waiting
         return task.Result;
     }
 
+    /// <summary>Waits (bounded) for every task; false on timeout.</summary>
+    public static bool AllComplete(Task[] tasks) => Task.WaitAll(tasks, Patience);
+
     public static void Completes(Task task, string what) =>
         Assert.True(task.Wait(Patience), $"{what} did not complete within {Patience}.");
 
