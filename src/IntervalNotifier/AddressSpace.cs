@@ -116,6 +116,9 @@ public sealed class AddressSpace : IDisposable
 
     internal ulong SequenceVolatile => Volatile.Read(ref _sequence);
 
+    /// <summary>The address space's lock; only for the benchmark that compares a locked read side (B6).</summary>
+    internal object SyncRoot => _sync;
+
     /// <summary>Asynchronous waiters currently registered; for tests.</summary>
     internal int AsyncWaiterCount
     {
