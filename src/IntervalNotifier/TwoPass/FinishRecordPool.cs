@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.ObjectPool;
 
 namespace IntervalNotifier;
@@ -113,18 +114,35 @@ public sealed class FinishRecordPool<T> : IFinishRecordPool where T : FinishReco
             throw new InvalidOperationException("The record was handed to the core by a start pass; the core returns it to its pool after its finish call.");
         }
 
+        if (!ReferenceEquals(Interlocked.CompareExchange(ref record._pool, null, this), this))
+        {
+            ThrowNotRented();
+        }
+
         ReturnCore(record);
     }
 
-    void IFinishRecordPool.ReturnFromCore(FinishRecord record) => ReturnCore((T)record);
+    void IFinishRecordPool.ReturnFromCore(FinishRecord record)
+    {
+        // The core holds the record exclusively here (its hold is released, and no other list
+        // can have it), so a plain check suffices.
+        if (!ReferenceEquals(record._pool, this))
+        {
+            ThrowNotRented();
+        }
+
+        record._pool = null;
+
+        // Only this pool's TryRent sets _pool to this pool, so the record is a T: skip the
+        // (shared-generic, hence slow) cast.
+        ReturnCore(Unsafe.As<T>(record));
+    }
+
+    private static void ThrowNotRented() =>
+        throw new InvalidOperationException("The record is not rented from this pool: it was never rented from it, or it was returned already.");
 
     private void ReturnCore(T record)
     {
-        if (!ReferenceEquals(Interlocked.CompareExchange(ref record._pool, null, this), this))
-        {
-            throw new InvalidOperationException("The record is not rented from this pool: it was never rented from it, or it was returned already.");
-        }
-
         try
         {
             record.ResetForPool();
