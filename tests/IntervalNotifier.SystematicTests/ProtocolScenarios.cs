@@ -1,0 +1,240 @@
+using Microsoft.Coyote.Specifications;
+
+namespace IntervalNotifier.SystematicTests;
+
+/// <summary>
+/// Scenarios a, b, c and f of the verification plan: the sequence protocol, many writers,
+/// deferral, and the read side, explored by Coyote over thousands of schedules.
+/// Inside a scenario, <see cref="Specification.Assert(bool, string)"/> reports a bug with its schedule.
+/// </summary>
+public sealed class ProtocolScenarios(ITestOutputHelper output)
+{
+    /// <summary>A one-page device mirror: its copy of the primary, guarded by its own lock.</summary>
+    private sealed class Mirror : IIntervalInvalidator
+    {
+        public readonly object Lock = new();
+        public long Value;
+        public bool Valid;
+        public bool SkipsRetry;
+
+        public bool Invalidate(IntervalSubscription subscription, in InvalidationRange range, ulong currentSequence)
+        {
+            lock (Lock)
+            {
+                subscription.SetSequence(currentSequence);
+                Valid = false;
+            }
+
+            return true;
+        }
+
+        /// <summary>The §3 fault path: read_begin, read the primary, then under the lock retry-check and publish.</summary>
+        public void Fault(IntervalSubscription subscription, Func<long> readPrimary)
+        {
+            while (true)
+            {
+                ulong seq = subscription.ReadBegin();
+                long value = readPrimary();
+                lock (Lock)
+                {
+                    if (!SkipsRetry && subscription.ReadRetry(seq))
+                    {
+                        continue;
+                    }
+
+                    Value = value;
+                    Valid = true;
+                }
+
+                return;
+            }
+        }
+    }
+
+    // a. Mirror coherence: a fault races an invalidation that changes the primary inside its
+    //    bracket. After begin returns, the mirror holds no copy of the range; at the end, any
+    //    copy it holds equals the primary.
+    private static Func<Task> Coherence(bool plantBug) => async () =>
+    {
+        using var space = new AddressSpace();
+        var mirror = new Mirror { SkipsRetry = plantBug };
+        IntervalSubscription sub = space.Subscribe(0, 1, mirror);
+        long primary = 0;
+
+        Task fault = Task.Run(() => mirror.Fault(sub, () => Volatile.Read(ref primary)));
+        Task invalidate = Task.Run(() =>
+        {
+            using (space.BeginInvalidation(new InvalidationRange(0, 1)))
+            {
+                lock (mirror.Lock)
+                {
+                    Specification.Assert(!mirror.Valid, "a copy survived the begin of its invalidation");
+                }
+
+                Volatile.Write(ref primary, 1);
+            }
+        });
+
+        await fault;
+        await invalidate;
+        lock (mirror.Lock)
+        {
+            Specification.Assert(!mirror.Valid || mirror.Value == Volatile.Read(ref primary),
+                $"stale mirror: {mirror.Value}, primary {Volatile.Read(ref primary)}");
+        }
+    };
+
+    [Fact]
+    public void A_Coherence_NoStaleCopySurvivesBegin() => Systematic.AssertNoBug(Coherence(plantBug: false), 101, output, raceChecking: true);
+
+    [Fact]
+    public void A_Coherence_FindsAMirrorThatSkipsReadRetry() => Systematic.AssertFindsBug(Coherence(plantBug: true), 101, output);
+
+    // b. Many writers: three threads open overlapping and disjoint brackets while a reader
+    //    waits on a subscription. S is odd inside every bracket that hit something, even and
+    //    idle at the end, and every waiter is released (a waiter left behind is a deadlock).
+    private static async Task ManyWriters()
+    {
+        using var space = new AddressSpace();
+        IntervalSubscription a = space.Subscribe(0, 10, new Mirror());
+        space.Subscribe(5, 10, new Mirror());
+        space.Subscribe(100, 10, new Mirror());
+
+        Task Writer(ulong start, ulong end, bool hits) => Task.Run(() =>
+        {
+            ulong before = space.Sequence;
+            using (space.BeginInvalidation(new InvalidationRange(start, end)))
+            {
+                ulong during = space.Sequence;
+                Specification.Assert(!hits || (during & 1) == 1, $"S = {during} is even inside a bracket that hit a subscription");
+                Specification.Assert(during >= before, "S went backwards");
+                Specification.Assert(space.ActiveInvalidations >= 1, "no active invalidation inside a bracket");
+            }
+        });
+
+        Task reader = Task.Run(() =>
+        {
+            ulong seq = a.ReadBegin();
+            Specification.Assert(seq != space.Sequence, "ReadBegin returned while its subscription was being invalidated");
+        });
+
+        Task w1 = Writer(0, 8, hits: true);
+        Task w2 = Writer(6, 12, hits: true);
+        Task w3 = Writer(50, 60, hits: false);
+        await w1;
+        await w2;
+        await w3;
+        await reader;
+        Specification.Assert(space.ActiveInvalidations == 0, "an invalidation is still active");
+        Specification.Assert((space.Sequence & 1) == 0, $"S = {space.Sequence} is odd while idle");
+    }
+
+    [Fact]
+    public void B_ManyWriters_SequenceOddExactlyWhileInvalidating_EveryWaiterReleased() =>
+        Systematic.AssertNoBug(ManyWriters, 202, output);
+
+    // c. Deferral: subscribes and unsubscribes race invalidations. No callback runs after
+    //    Unsubscribe returns; afterwards the tree holds exactly the live subscriptions.
+    private sealed class Guarded(string name) : IIntervalInvalidator
+    {
+        public volatile bool Unsubscribed;
+        public int Calls;
+
+        public bool Invalidate(IntervalSubscription subscription, in InvalidationRange range, ulong currentSequence)
+        {
+            Specification.Assert(!Unsubscribed, $"{name}: callback after Unsubscribe returned");
+            Interlocked.Increment(ref Calls);
+            subscription.SetSequence(currentSequence);
+            return true;
+        }
+    }
+
+    private static async Task Deferral()
+    {
+        using var space = new AddressSpace();
+        var stays = new Guarded("stays");
+        var leaves = new Guarded("leaves");
+        var late = new Guarded("late");
+        var transient = new Guarded("transient");
+        space.Subscribe(0, 100, stays);
+        IntervalSubscription leaving = space.Subscribe(10, 10, leaves);
+        IntervalSubscription? lateSub = null;
+
+        Task invalidator1 = Task.Run(() => space.BeginInvalidation(new InvalidationRange(0, 50)).Dispose());
+        Task invalidator2 = Task.Run(() => space.BeginInvalidation(new InvalidationRange(15, 16)).Dispose());
+        Task unsubscriber = Task.Run(() =>
+        {
+            leaving.Unsubscribe();
+            leaves.Unsubscribed = true;
+        });
+        Task subscriber = Task.Run(() =>
+        {
+            lateSub = space.Subscribe(20, 5, late);
+            IntervalSubscription t = space.Subscribe(30, 5, transient);
+            t.Unsubscribe();
+            transient.Unsubscribed = true;
+        });
+
+        await invalidator1;
+        await invalidator2;
+        await unsubscriber;
+        await subscriber;
+
+        IntervalSubscription[] live = [.. space.GetSubscriptions()];
+        Specification.Assert(live.Length == 2 && space.SubscriptionCount == 2, $"{live.Length} live subscriptions, count {space.SubscriptionCount}");
+        Specification.Assert(live[0].Invalidator == stays && live[1] == lateSub, "the live set is not {stays, late}");
+
+        // The tree holds exactly them: a walk over everything calls exactly their callbacks.
+        int staysBefore = stays.Calls, lateBefore = late.Calls;
+        space.BeginInvalidation(new InvalidationRange(0, 1000)).Dispose();
+        Specification.Assert(stays.Calls == staysBefore + 1 && late.Calls == lateBefore + 1, "the walk missed a live subscription");
+    }
+
+    [Fact]
+    public void C_Deferral_NoCallbackAfterUnsubscribe_TreeHoldsExactlyTheLive() =>
+        Systematic.AssertNoBug(Deferral, 303, output, raceChecking: true);
+
+    // f. The read side, including the lock-free fast path: a value ReadBegin returns is never
+    //    the sequence of an invalidation still running (it would have had to wait), and a
+    //    reader that reads s before S (as ReadBegin does) never misses an invalidation.
+    private static Func<Task> ReadSide(bool readSequenceFirst) => async () =>
+    {
+        using var space = new AddressSpace();
+        var mirror = new Mirror();
+        IntervalSubscription sub = space.Subscribe(0, 1, mirror);
+
+        ulong Read() => readSequenceFirst ? BrokenReadBegin(space, sub) : sub.ReadBegin();
+
+        Task reader = Task.Run(() =>
+        {
+            ulong seq = Read();
+            Specification.Assert(seq != space.Sequence, $"read begin returned {seq} while that invalidation was still running");
+        });
+        Task asyncReader = Task.Run(async () =>
+        {
+            ulong seq = await sub.ReadBeginAsync();
+            Specification.Assert(seq != space.Sequence, $"ReadBeginAsync returned {seq} while that invalidation was still running");
+        });
+        Task invalidator = Task.Run(() => space.BeginInvalidation(new InvalidationRange(0, 1)).Dispose());
+
+        await reader;
+        await asyncReader;
+        await invalidator;
+    };
+
+    // The bug the read order guards against: S read before s.
+    private static ulong BrokenReadBegin(AddressSpace space, IntervalSubscription sub)
+    {
+        ulong global = space.Sequence;
+        ulong mine = sub.Sequence;
+        return mine != global ? mine : sub.ReadBegin();
+    }
+
+    [Fact]
+    public void F_ReadSide_LockFreeReadBeginNeverReturnsARunningInvalidationsSequence() =>
+        Systematic.AssertNoBug(ReadSide(readSequenceFirst: false), 606, output);
+
+    [Fact]
+    public void F_ReadSide_FindsAReadBeginThatReadsTheGlobalSequenceFirst() =>
+        Systematic.AssertFindsBug(ReadSide(readSequenceFirst: true), 606, output);
+}

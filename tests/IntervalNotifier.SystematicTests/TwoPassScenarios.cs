@@ -1,0 +1,169 @@
+using IntervalNotifier.Collections;
+using Microsoft.Coyote.Specifications;
+
+namespace IntervalNotifier.SystematicTests;
+
+/// <summary>Scenarios d and e of the verification plan: two-pass records and the finish list.</summary>
+public sealed class TwoPassScenarios(ITestOutputHelper output)
+{
+    private sealed class Record : FinishRecord
+    {
+        public int Owner;
+        public int StartThread;
+    }
+
+    /// <summary>A two-pass device with mark-and-check on its pooled records.</summary>
+    private sealed class Device(FinishRecordPool<Record> pool) : ITwoPassIntervalInvalidator
+    {
+        private static int s_nextOwner;
+        public int Starts;
+        public int Finishes;
+        public int Fallbacks;
+
+        public bool Invalidate(IntervalSubscription subscription, in InvalidationRange range, ulong currentSequence) => true;
+
+        public bool InvalidateStart(IntervalSubscription subscription, in InvalidationRange range, ulong currentSequence, out FinishRecord? finish)
+        {
+            Interlocked.Increment(ref Starts);
+            subscription.SetSequence(currentSequence);
+            if (!pool.TryRent(out Record? record))
+            {
+                Interlocked.Increment(ref Fallbacks);
+                finish = null;
+                return true;
+            }
+
+            int owner = Interlocked.Increment(ref s_nextOwner);
+            Specification.Assert(Interlocked.CompareExchange(ref record.Owner, owner, 0) == 0, "a rented record is held by another owner");
+            record.StartThread = Environment.CurrentManagedThreadId;
+            finish = record;
+            return true;
+        }
+
+        public void InvalidateFinish(FinishRecord finish)
+        {
+            var record = (Record)finish;
+            Interlocked.Increment(ref Finishes);
+            int owner = Volatile.Read(ref record.Owner);
+            Specification.Assert(owner != 0, "a record was finished twice");
+            Specification.Assert(record.StartThread == Environment.CurrentManagedThreadId, "a record was finished by another invalidation than the one that started it");
+            Specification.Assert(Interlocked.CompareExchange(ref record.Owner, 0, owner) == owner, "a record changed owner during its finish");
+        }
+    }
+
+    // d. Concurrent two-pass invalidations with pooled records (a pool smaller than the
+    //    demand, so that fallbacks happen too): every record is finished once, by the
+    //    invalidation that started it, and returned once; it is never held by two owners.
+    private static async Task TwoPass()
+    {
+        using var space = new AddressSpace();
+        var pool = new FinishRecordPool<Record>(2);
+        var d1 = new Device(pool);
+        var d2 = new Device(pool);
+        space.Subscribe(0, 10, d1);
+        space.Subscribe(5, 10, d2);
+
+        Task Invalidate(ulong start, ulong end) => Task.Run(() => space.BeginInvalidation(new InvalidationRange(start, end)).Dispose());
+        Task t1 = Invalidate(0, 20);
+        Task t2 = Invalidate(6, 8);
+        Task t3 = Invalidate(0, 1);
+        await t1;
+        await t2;
+        await t3;
+
+        Specification.Assert(pool.Rented == 0, $"{pool.Rented} records not returned");
+        foreach (Device d in new[] { d1, d2 })
+        {
+            Specification.Assert(d.Starts == d.Finishes + d.Fallbacks, $"starts {d.Starts} != finishes {d.Finishes} + fallbacks {d.Fallbacks}");
+        }
+
+        Specification.Assert(d1.Starts == 3 && d2.Starts == 2, $"wrong hit counts: {d1.Starts}, {d2.Starts}");
+    }
+
+    [Fact]
+    public void D_TwoPass_EveryRecordFinishedOnceReturnedOnce_NeverHeldTwice() =>
+        Systematic.AssertNoBug(TwoPass, 404, output);
+
+    private sealed class Item(int id) : TreiberStackNode<Item>
+    {
+        public int Id { get; } = id;
+
+        public Item? BrokenNext;
+    }
+
+    /// <summary>A planted bug: a Treiber push that reads the head and writes it back without a compare-and-swap.</summary>
+    private sealed class BrokenStack
+    {
+        private Item? _head;
+
+        public void Push(Item item)
+        {
+            Item? head = Volatile.Read(ref _head);
+            item.BrokenNext = head;
+            Volatile.Write(ref _head, item);
+        }
+
+        public Item? TakeAll() => Interlocked.Exchange(ref _head, null);
+    }
+
+    // e. The finish list: two threads push while a third takes all, repeatedly; at the end
+    //    every item was taken exactly once.
+    private static Func<Task> FinishList(bool plantBug) => async () =>
+    {
+        const int PerPusher = 3;
+        var stack = new TreiberStack<Item>();
+        var broken = new BrokenStack();
+        int[] seen = new int[2 * PerPusher];
+
+        void Drain(Item? chain, bool brokenLinks)
+        {
+            for (; chain is not null; chain = brokenLinks ? chain.BrokenNext : chain.Next)
+            {
+                seen[chain.Id]++;
+            }
+        }
+
+        Task Pusher(int offset) => Task.Run(() =>
+        {
+            for (int i = 0; i < PerPusher; i++)
+            {
+                var item = new Item(offset + i);
+                if (plantBug)
+                {
+                    broken.Push(item);
+                }
+                else
+                {
+                    stack.Push(item);
+                }
+            }
+        });
+
+        Task p1 = Pusher(0);
+        Task p2 = Pusher(PerPusher);
+        Task taker = Task.Run(() =>
+        {
+            for (int round = 0; round < 2; round++)
+            {
+                Drain(plantBug ? broken.TakeAll() : stack.TakeAllInPushOrder(), plantBug);
+            }
+        });
+        await p1;
+        await p2;
+        await taker;
+        Drain(plantBug ? broken.TakeAll() : stack.TakeAll(), plantBug);
+
+        for (int id = 0; id < seen.Length; id++)
+        {
+            Specification.Assert(seen[id] == 1, $"item {id} was taken {seen[id]} times");
+        }
+    };
+
+    [Fact]
+    public void E_FinishList_ConcurrentPushesRacingTakeAll_LoseAndDuplicateNothing() =>
+        Systematic.AssertNoBug(FinishList(plantBug: false), 505, output);
+
+    [Fact]
+    public void E_FinishList_FindsAPushWithoutCompareAndSwap() =>
+        Systematic.AssertFindsBug(FinishList(plantBug: true), 505, output);
+}
