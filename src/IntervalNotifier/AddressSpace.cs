@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Runtime.InteropServices;
 using System.Diagnostics;
 using IntervalNotifier.Collections;
 using IntervalNotifier.Diagnostics;
@@ -97,7 +98,15 @@ public sealed class AddressSpace : IDisposable
     /// <summary>Creates an empty address space.</summary>
     /// <param name="options">Options; <see langword="null"/> for the defaults.</param>
     public AddressSpace(AddressSpaceOptions? options = null)
+        : this(options, InitialSequence)
     {
+    }
+
+    /// <summary>For tests: starts the sequence elsewhere (even), e.g. just below the wrap.</summary>
+    internal AddressSpace(AddressSpaceOptions? options, ulong initialSequence)
+    {
+        Debug.Assert((initialSequence & 1) == 0);
+        _sequence = initialSequence;
         _name = options?.Name;
         _metricTag = new KeyValuePair<string, object?>(NotifierMetrics.AddressSpaceTag, _name);
     }
@@ -217,9 +226,9 @@ public sealed class AddressSpace : IDisposable
             Volatile.Write(ref _subscriptionCount, _subscriptionCount + 1);
         }
 
-        if (deferred && Instruments.DeferredChanges.Enabled)
+        if (deferred)
         {
-            Instruments.DeferredChanges.Add(1, _metricTag, new(NotifierMetrics.ChangeTag, "insert"));
+            CountDeferred("insert");
         }
 
         return subscription;
@@ -234,7 +243,7 @@ public sealed class AddressSpace : IDisposable
     /// </summary>
     /// <param name="range">The range; it must be <see cref="InvalidationRange.Blockable"/>.</param>
     /// <returns>The open bracket; dispose it exactly once (kernel: <c>invalidate_range_end</c>).</returns>
-    /// <exception cref="ArgumentException"><paramref name="range"/> is <c>default</c>, or not blockable (use <see cref="TryBeginInvalidation"/>).</exception>
+    /// <exception cref="ArgumentException"><paramref name="range"/> is <c>default</c> or invalid (see <see cref="InvalidationRange"/>), or not blockable (use <see cref="TryBeginInvalidation"/>).</exception>
     /// <exception cref="ObjectDisposedException">The address space has been released.</exception>
     /// <exception cref="InvalidOperationException">A start pass returned a finish record together with <see langword="false"/>, or a record that was already linked; thrown after the invalidation was completed and ended.</exception>
     /// <exception cref="Exception">
@@ -267,7 +276,7 @@ public sealed class AddressSpace : IDisposable
     /// are safe: <see cref="Sequence"/> went odd and even again and the visited subscriptions'
     /// sequences changed, so concurrent readers may wait or retry spuriously.
     /// </returns>
-    /// <exception cref="ArgumentException"><paramref name="range"/> is <c>default</c>, or blockable (use <see cref="BeginInvalidation"/>).</exception>
+    /// <exception cref="ArgumentException"><paramref name="range"/> is <c>default</c> or invalid (see <see cref="InvalidationRange"/>), or blockable (use <see cref="BeginInvalidation"/>).</exception>
     /// <exception cref="ObjectDisposedException">The address space has been released.</exception>
     /// <exception cref="InvalidOperationException">A finish record was returned together with <see langword="false"/>, or was already linked.</exception>
     /// <exception cref="Exception">A callback threw; as for <see cref="BeginInvalidation"/>.</exception>
@@ -280,9 +289,9 @@ public sealed class AddressSpace : IDisposable
 
     private static void ValidateRange(in InvalidationRange range, bool blockable)
     {
-        if (!range.IsValid)
+        if (range.Problem() is { } problem)
         {
-            throw new ArgumentException("The range is default(InvalidationRange); construct it with new InvalidationRange(start, end) or InvalidationRange.Inclusive.", nameof(range));
+            throw new ArgumentException(problem, nameof(range));
         }
 
         if (range.Blockable != blockable)
@@ -300,7 +309,8 @@ public sealed class AddressSpace : IDisposable
         Invalidation invalidation;
         ulong generation;
         ulong currentSequence;
-        IntervalTree<IntervalSubscription>.OverlapEnumerator walk;
+        IntervalTree<IntervalSubscription>.OverlapEnumerator walk = default;
+        IntervalSubscription[]? releaseWalk = null;
         bool hit;
         lock (_sync)
         {
@@ -309,8 +319,17 @@ public sealed class AddressSpace : IDisposable
 
             invalidation = OpenBracket();
             generation = invalidation.Generation;
-            walk = _tree.Overlapping(range.Start, range.Last).GetEnumerator();
-            hit = walk.MoveNext();
+            if (release)
+            {
+                releaseWalk = InWalkOrder(forRelease: true);
+                hit = releaseWalk.Length != 0;
+            }
+            else
+            {
+                walk = _tree.Overlapping(range.Start, range.Last).GetEnumerator();
+                hit = walk.MoveNext();
+            }
+
             if (hit && (_sequence & 1) == 0)
             {
                 Volatile.Write(ref _sequence, _sequence | 1);
@@ -319,118 +338,179 @@ public sealed class AddressSpace : IDisposable
             currentSequence = _sequence;
         }
 
-        if (Instruments.Invalidations.Enabled)
+        // From here on the bracket is open, and whatever happens — a callback that throws, or
+        // anything else that does (a metrics listener, say) — it is ended before begin fails:
+        // an open bracket nobody can end would keep S odd and strand every waiter.
+        var errors = default(ExceptionCollector);
+        var counters = default(WalkCounters);
+        bool completed = true;
+        try
         {
-            Instruments.Invalidations.Add(1, _metricTag, new(NotifierMetrics.EventTag, Instruments.EventNames[(int)range.Event]));
+            if (hit)
+            {
+                // The walk and the finish pass run without the lock (see the protocol comment):
+                // our open bracket keeps S odd, so the tree cannot change under the walk.
+                try
+                {
+                    completed = releaseWalk is null
+                        ? Walk(invalidation, ref walk, in range, currentSequence, ref errors, ref counters)
+                        : WalkAll(invalidation, releaseWalk, in range, currentSequence, ref errors, ref counters);
+                }
+                finally
+                {
+                    FinishPass(invalidation, ref errors, ref counters);
+                }
+            }
+
+            Publish(in counters, range.Event, completed);
+        }
+        catch (Exception unexpected)
+        {
+            errors.Add(unexpected);
         }
 
         refused = false;
-        if (!hit)
-        {
-            return new InvalidationScope(invalidation, generation);
-        }
-
-        // The walk and the finish pass run without the lock (see the protocol comment): our open
-        // bracket keeps S odd, so the tree cannot change under the walk.
-        var errors = default(ExceptionCollector);
-        bool completed = Walk(invalidation, ref walk, in range, currentSequence, ref errors);
-        FinishPass(invalidation, ref errors);
         if (completed && !errors.HasAny)
         {
             return new InvalidationScope(invalidation, generation);
         }
 
-        // The invalidation failed (a non-blockable callback refused) or a callback threw: the
+        // The invalidation failed (a non-blockable callback refused) or something threw: the
         // core ends the bracket itself, since the invalidator gets no scope to end.
         End(invalidation, generation);
-        if (!completed && Instruments.WouldBlockFailures.Enabled)
-        {
-            Instruments.WouldBlockFailures.Add(1, _metricTag);
-        }
-
         errors.ThrowIfAny();
         refused = true;
         return default;
     }
 
+    /// <summary>What one invalidation did, for the metrics (published once, after the walk).</summary>
+    private struct WalkCounters
+    {
+        public int Callbacks;
+        public int Fallbacks;
+        public int Refusals;
+        public int Finished;
+        public int Misuses;
+        public int Exceptions;
+    }
+
+    private void Publish(in WalkCounters counters, InvalidationEvent @event, bool completed)
+    {
+        if (Instruments.Invalidations.Enabled)
+        {
+            Instruments.Invalidations.Add(1, _metricTag, new(NotifierMetrics.EventTag, Instruments.EventNames[(int)@event]));
+        }
+
+        if (counters.Callbacks == 0)
+        {
+            return;
+        }
+
+        Add(Instruments.Callbacks, counters.Callbacks);
+        Add(Instruments.Fallbacks, counters.Fallbacks);
+        Add(Instruments.BlockableRefusals, counters.Refusals);
+        Add(Instruments.FinishRecords, counters.Finished);
+        Add(Instruments.RecordMisuses, counters.Misuses);
+        Add(Instruments.CallbackExceptions, counters.Exceptions);
+        Add(Instruments.WouldBlockFailures, completed ? 0 : 1);
+
+        void Add(System.Diagnostics.Metrics.Counter<long> counter, int value)
+        {
+            if (value != 0 && counter.Enabled)
+            {
+                counter.Add(value, _metricTag);
+            }
+        }
+    }
+
     // The first pass: every overlapping subscription, in walk order. Returns false when a
     // non-blockable callback refused (the walk stopped there).
-    private bool Walk(Invalidation invalidation, ref IntervalTree<IntervalSubscription>.OverlapEnumerator walk,
-        in InvalidationRange range, ulong currentSequence, ref ExceptionCollector errors)
+    private static bool Walk(Invalidation invalidation, ref IntervalTree<IntervalSubscription>.OverlapEnumerator walk,
+        in InvalidationRange range, ulong currentSequence, ref ExceptionCollector errors, ref WalkCounters counters)
     {
-        int callbacks = 0;
-        int fallbacks = 0;
-        int refusals = 0;
-        bool completed = true;
         do
         {
-            IntervalSubscription subscription = walk.Current;
-            ITwoPassIntervalInvalidator? twoPass = subscription.TwoPass;
-            FinishRecord? record = null;
-            bool done;
-            callbacks++;
-            try
+            if (!Visit(invalidation, walk.Current, in range, currentSequence, ref errors, ref counters))
             {
-                done = twoPass is null
-                    ? subscription.Invalidator.Invalidate(subscription, in range, currentSequence)
-                    : twoPass.InvalidateStart(subscription, in range, currentSequence, out record);
-            }
-            catch (Exception exception)
-            {
-                errors.Add(exception);
-                CountCallbackException();
-                done = true; // The walk goes on: every overlapping mirror must still be torn down.
-            }
-
-            if (record is not null)
-            {
-                if (done)
-                {
-                    PushRecord(invalidation, subscription, record, ref errors);
-                }
-                else
-                {
-                    RejectRecord(subscription, record, ref errors);
-                }
-            }
-            else if (twoPass is not null && done)
-            {
-                fallbacks++;
-            }
-
-            if (!done)
-            {
-                if (!range.Blockable)
-                {
-                    completed = false;
-                    break;
-                }
-
-                // A blockable callback may not refuse; like the kernel, warn and go on.
-                refusals++;
+                return false;
             }
         }
         while (walk.MoveNext());
 
-        if (Instruments.Callbacks.Enabled)
-        {
-            Instruments.Callbacks.Add(callbacks, _metricTag);
-        }
-
-        if (fallbacks != 0 && Instruments.Fallbacks.Enabled)
-        {
-            Instruments.Fallbacks.Add(fallbacks, _metricTag);
-        }
-
-        if (refusals != 0 && Instruments.BlockableRefusals.Enabled)
-        {
-            Instruments.BlockableRefusals.Add(refusals, _metricTag);
-        }
-
-        return completed;
+        return true;
     }
 
-    private void PushRecord(Invalidation invalidation, IntervalSubscription subscription, FinishRecord record, ref ExceptionCollector errors)
+    // The release walk: a snapshot in walk order (see InWalkOrder).
+    private static bool WalkAll(Invalidation invalidation, IntervalSubscription[] subscriptions,
+        in InvalidationRange range, ulong currentSequence, ref ExceptionCollector errors, ref WalkCounters counters)
+    {
+        foreach (IntervalSubscription subscription in subscriptions)
+        {
+            if (!Visit(invalidation, subscription, in range, currentSequence, ref errors, ref counters))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    // One subscription's first-pass callback. Returns false when a non-blockable callback refused.
+    private static bool Visit(Invalidation invalidation, IntervalSubscription subscription, in InvalidationRange range,
+        ulong currentSequence, ref ExceptionCollector errors, ref WalkCounters counters)
+    {
+        ITwoPassIntervalInvalidator? twoPass = subscription.TwoPass;
+        FinishRecord? record = null;
+        bool done;
+        counters.Callbacks++;
+        try
+        {
+            done = twoPass is null
+                ? subscription.Invalidator.Invalidate(subscription, in range, currentSequence)
+                : twoPass.InvalidateStart(subscription, in range, currentSequence, out record);
+            if (twoPass is not null && record is null && done)
+            {
+                counters.Fallbacks++;
+            }
+        }
+        catch (Exception exception)
+        {
+            // The walk goes on: every overlapping mirror must still be torn down. A record the
+            // start pass assigned before it threw describes work it started: it is finished too.
+            errors.Add(exception);
+            counters.Exceptions++;
+            done = true;
+        }
+
+        if (record is not null)
+        {
+            if (done)
+            {
+                PushRecord(invalidation, subscription, record, ref errors, ref counters);
+            }
+            else
+            {
+                RejectRecord(subscription, record, ref errors, ref counters);
+            }
+        }
+
+        if (done)
+        {
+            return true;
+        }
+
+        if (!range.Blockable)
+        {
+            return false;
+        }
+
+        // A blockable callback may not refuse; like the kernel, warn (count) and go on.
+        counters.Refusals++;
+        return true;
+    }
+
+    private static void PushRecord(Invalidation invalidation, IntervalSubscription subscription, FinishRecord record,
+        ref ExceptionCollector errors, ref WalkCounters counters)
     {
         // Claim the record for this invalidation's list. A record already claimed is a callback
         // bug; linking it again would corrupt the list that holds it, so it is left alone.
@@ -440,7 +520,7 @@ public sealed class AddressSpace : IDisposable
             errors.Add(new InvalidOperationException(ReferenceEquals(holder, invalidation)
                 ? $"The start pass of subscription {subscription} returned a finish record that this invalidation already holds (the same record returned twice in one walk)."
                 : $"The start pass of subscription {subscription} returned a finish record that is still linked in another invalidation's finish list; each start call needs its own record."));
-            CountRecordMisuse();
+            counters.Misuses++;
             return;
         }
 
@@ -448,13 +528,13 @@ public sealed class AddressSpace : IDisposable
         invalidation.FinishList.Push(record);
     }
 
-    private void RejectRecord(IntervalSubscription subscription, FinishRecord record, ref ExceptionCollector errors)
+    private static void RejectRecord(IntervalSubscription subscription, FinishRecord record, ref ExceptionCollector errors, ref WalkCounters counters)
     {
         // The kernel drops (leaks) such a record. Here it is never lost: a pooled record goes
         // back to its pool unfinished, and the invalidator learns of the bug.
         errors.Add(new InvalidOperationException(
             $"The start pass of subscription {subscription} returned a finish record together with false; a refusing start pass must return no record. The record was not finished."));
-        CountRecordMisuse();
+        counters.Misuses++;
         if (Volatile.Read(ref record._holder) is null && Volatile.Read(ref record._pool) is { } pool)
         {
             try
@@ -470,20 +550,26 @@ public sealed class AddressSpace : IDisposable
 
     // The second pass: take the invalidation's whole finish list and finish each record once,
     // in start order.
-    private void FinishPass(Invalidation invalidation, ref ExceptionCollector errors)
+    private static void FinishPass(Invalidation invalidation, ref ExceptionCollector errors, ref WalkCounters counters)
     {
         FinishRecord? record = invalidation.FinishList.TakeAllInPushOrder();
-        int finished = 0;
         while (record is not null)
         {
-            // Be done with the record before calling finish: read the link and release the hold,
-            // so the subscriber may reuse an embedded record from inside its finish call.
+            // Be done with the record before calling finish: read what we need and the link.
             FinishRecord? next = record._next;
             record._next = null;
-            IFinishRecordPool? pool = Volatile.Read(ref record._pool);
             ITwoPassIntervalInvalidator twoPass = record.Subscription!.TwoPass!;
-            Volatile.Write(ref record._holder, null);
-            finished++;
+            IFinishRecordPool? pool = record._pool;
+            if (pool is null)
+            {
+                // An embedded record: release the hold now, so that the subscriber may reuse it
+                // from inside its finish call (and another invalidation may take it at once).
+                Volatile.Write(ref record._holder, null);
+            }
+
+            // A pooled record stays held until its pool has it back (the pool releases the hold
+            // just before the record becomes rentable), so nothing can link it in between.
+            counters.Finished++;
             try
             {
                 twoPass.InvalidateFinish(record);
@@ -491,7 +577,7 @@ public sealed class AddressSpace : IDisposable
             catch (Exception exception)
             {
                 errors.Add(exception);
-                CountCallbackException();
+                counters.Exceptions++;
             }
             finally
             {
@@ -509,11 +595,6 @@ public sealed class AddressSpace : IDisposable
             }
 
             record = next;
-        }
-
-        if (finished != 0 && Instruments.FinishRecords.Enabled)
-        {
-            Instruments.FinishRecords.Add(finished, _metricTag);
         }
     }
 
@@ -600,63 +681,74 @@ public sealed class AddressSpace : IDisposable
         lock (_sync)
         {
             AssertInvariants();
-            ImmutableArray<IntervalSubscription>.Builder builder = ImmutableArray.CreateBuilder<IntervalSubscription>(_subscriptionCount);
-
-            // Deferred inserts were all subscribed after every node now in the tree (they exist
-            // only while S is odd, and every subscribe is deferred then), so among equal starts
-            // the tree's come first; among themselves they keep their (FIFO) order.
-            List<IntervalSubscription>? pending = null;
-            for (IntervalSubscription? s = _deferredHead; s is not null; s = s.DeferredNext)
-            {
-                if (s.State == SubscriptionState.PendingInsert)
-                {
-                    (pending ??= []).Add(s);
-                }
-            }
-
-            IntervalSubscription[] inserts = pending is null ? [] : [.. pending.OrderBy(s => s.Start)];
-            int next = 0;
-            foreach (IntervalSubscription s in _tree)
-            {
-                if (s.State == SubscriptionState.PendingRemove)
-                {
-                    continue;
-                }
-
-                while (next < inserts.Length && inserts[next].Start < s.Start)
-                {
-                    builder.Add(inserts[next++]);
-                }
-
-                builder.Add(s);
-            }
-
-            while (next < inserts.Length)
-            {
-                builder.Add(inserts[next++]);
-            }
-
-            return builder.MoveToImmutable();
+            return ImmutableCollectionsMarshal.AsImmutableArray(InWalkOrder(forRelease: false));
         }
+    }
+
+    // Under the lock: the tree in order merged with the deferred inserts. Deferred inserts were
+    // all subscribed after every node now in the tree (they exist only while S is odd, and every
+    // subscribe is deferred then), so among equal starts the tree's come first; among
+    // themselves they keep their (FIFO) order.
+    //
+    // For a snapshot: the live subscriptions (removals still pending are left out). For the
+    // release walk: every subscription a walk of the whole space sees (the tree, including
+    // pending removals, whose callbacks run until the last end) plus the deferred inserts —
+    // they are live, and release is the last invalidation they can get. Those are marked, so
+    // that unsubscribing one waits for the release walk as it would for a tree member.
+    private IntervalSubscription[] InWalkOrder(bool forRelease)
+    {
+        Debug.Assert(Monitor.IsEntered(_sync));
+        List<IntervalSubscription>? pending = null;
+        for (IntervalSubscription? s = _deferredHead; s is not null; s = s.DeferredNext)
+        {
+            if (s.State == SubscriptionState.PendingInsert)
+            {
+                s.SeenByRelease |= forRelease;
+                (pending ??= []).Add(s);
+            }
+        }
+
+        IntervalSubscription[] inserts = pending is null ? [] : [.. pending.OrderBy(s => s.Start)];
+        var result = new List<IntervalSubscription>(_tree.Count + inserts.Length);
+        int next = 0;
+        foreach (IntervalSubscription s in _tree)
+        {
+            if (!forRelease && s.State == SubscriptionState.PendingRemove)
+            {
+                continue;
+            }
+
+            while (next < inserts.Length && inserts[next].Start < s.Start)
+            {
+                result.Add(inserts[next++]);
+            }
+
+            result.Add(s);
+        }
+
+        result.AddRange(inserts.AsSpan(next));
+        return [.. result];
     }
 
     // ----------------------------------------------------------------------- the read side
 
     internal ulong ReadBeginSlow(IntervalSubscription subscription)
     {
+        ulong sequence;
         lock (_sync)
         {
-            ulong sequence = Volatile.Read(ref subscription._sequence);
+            sequence = Volatile.Read(ref subscription._sequence);
             if (sequence != _sequence)
             {
                 return sequence;
             }
 
             ThrowIfCallerHoldsBracket(nameof(IntervalSubscription.ReadBegin));
-            CountWait("read_begin");
             WaitWhileSequenceIs(sequence);
-            return sequence;
         }
+
+        CountWait("read_begin");
+        return sequence;
     }
 
     internal ValueTask<ulong> ReadBeginSlowAsync(IntervalSubscription subscription, CancellationToken cancellationToken)
@@ -677,10 +769,10 @@ public sealed class AddressSpace : IDisposable
                 return ValueTask.FromCanceled<ulong>(cancellationToken);
             }
 
-            CountWait("read_begin");
             waiter = EnqueueAsyncWaiter(unsubscribing: null);
         }
 
+        CountWait("read_begin");
         waiter.RegisterCancellation(cancellationToken);
         return AwaitSequenceAsync(waiter, sequence);
 
@@ -693,33 +785,62 @@ public sealed class AddressSpace : IDisposable
 
     // ------------------------------------------------------------------------ unsubscribing
 
+    /// <summary>What <see cref="BeginUnsubscribeLocked"/> did.</summary>
+    private enum Unsubscribing
+    {
+        /// <summary>Nothing to do: already unsubscribed (non-strict only).</summary>
+        AlreadyDone,
+
+        /// <summary>Unsubscribed at once; nothing to wait for.</summary>
+        Removed,
+
+        /// <summary>The removal is queued; wait for the last end (S changes then).</summary>
+        Queued,
+
+        /// <summary>Someone else's removal is queued; wait for it too (non-strict only).</summary>
+        WaitForOther,
+
+        /// <summary>It would have to wait, but the token is cancelled: nothing changed.</summary>
+        Cancelled,
+    }
+
     internal void Unsubscribe(IntervalSubscription subscription, bool strict)
     {
+        bool queued = false;
+        bool waited = false;
         lock (_sync)
         {
             while (true)
             {
-                if (!BeginUnsubscribeLocked(subscription, strict, nameof(IntervalSubscription.Unsubscribe), out bool mustWait))
+                Unsubscribing outcome = BeginUnsubscribeLocked(subscription, strict, nameof(IntervalSubscription.Unsubscribe), default);
+                if (outcome is Unsubscribing.AlreadyDone or Unsubscribing.Removed)
                 {
-                    return;
+                    break;
                 }
 
-                if (!mustWait)
-                {
-                    return;
-                }
-
-                // The removal is queued; it is applied by the last end, which makes S change.
-                CountWait("unsubscribe");
+                // The removal is queued; the last end applies it and makes S change.
+                queued |= outcome == Unsubscribing.Queued;
+                waited = true;
                 WaitWhileSequenceIs(_sequence);
 
                 // Normally done. Only a cancelled UnsubscribeAsync racing a non-strict Dispose
                 // can have put the subscription back; then start over.
-                if (subscription.State != SubscriptionState.Subscribed)
+                if (subscription.State is not (SubscriptionState.Subscribed or SubscriptionState.PendingInsert))
                 {
-                    return;
+                    break;
                 }
             }
+        }
+
+        // Metrics after the lock: a listener is user code.
+        if (queued)
+        {
+            CountDeferred("remove");
+        }
+
+        if (waited)
+        {
+            CountWait("unsubscribe");
         }
     }
 
@@ -728,90 +849,93 @@ public sealed class AddressSpace : IDisposable
         AsyncWaiter waiter;
         lock (_sync)
         {
-            if (subscription.State == SubscriptionState.Subscribed && (_sequence & 1) != 0)
+            switch (BeginUnsubscribeLocked(subscription, strict: true, nameof(IntervalSubscription.UnsubscribeAsync), cancellationToken))
             {
-                // It would have to wait. Check everything that must leave no trace first.
-                ThrowIfCallerHoldsBracket(nameof(IntervalSubscription.UnsubscribeAsync));
-                if (cancellationToken.IsCancellationRequested)
-                {
+                case Unsubscribing.Cancelled:
                     return ValueTask.FromCanceled(cancellationToken);
-                }
+                case Unsubscribing.Queued:
+                    waiter = EnqueueAsyncWaiter(subscription);
+                    break;
+                default:
+                    return ValueTask.CompletedTask;
             }
-
-            if (!BeginUnsubscribeLocked(subscription, strict: true, nameof(IntervalSubscription.UnsubscribeAsync), out bool mustWait) || !mustWait)
-            {
-                return ValueTask.CompletedTask;
-            }
-
-            CountWait("unsubscribe");
-            waiter = EnqueueAsyncWaiter(subscription);
         }
 
+        CountDeferred("remove");
+        CountWait("unsubscribe");
         waiter.RegisterCancellation(cancellationToken);
         return new ValueTask(waiter.WaitAsync());
     }
 
-    // Under the lock: unsubscribes at once when it can, or queues the removal (mustWait).
-    // Returns false when there was nothing to do (non-strict and already unsubscribed).
-    private bool BeginUnsubscribeLocked(IntervalSubscription subscription, bool strict, string operation, out bool mustWait)
+    // Under the lock: unsubscribes at once when it can, or queues the removal. Everything that
+    // must leave no trace (a wait on one's own bracket, a cancelled token) is checked before
+    // anything changes.
+    private Unsubscribing BeginUnsubscribeLocked(IntervalSubscription subscription, bool strict, string operation, CancellationToken cancellationToken)
     {
         Debug.Assert(Monitor.IsEntered(_sync));
         AssertInvariants();
-        if (!ReferenceEquals(subscription.AddressSpace, this))
+        SubscriptionState state = subscription.State;
+        if (state == SubscriptionState.Unsubscribed || (state == SubscriptionState.PendingRemove && strict))
         {
-            throw new InvalidOperationException("The subscription belongs to another address space.");
+            if (strict)
+            {
+                throw new InvalidOperationException(state == SubscriptionState.PendingRemove
+                    ? "The subscription is being unsubscribed already."
+                    : "The subscription is already unsubscribed.");
+            }
+
+            return Unsubscribing.AlreadyDone;
         }
 
-        mustWait = false;
-        switch (subscription.State)
+        bool mustWait = state switch
         {
-            case SubscriptionState.PendingInsert:
-                // Its insert is still queued: cancel it. No walk has seen it, so nothing to wait for.
+            // A walk may be running over it (or the release walk may have seen a deferred insert).
+            SubscriptionState.Subscribed => (_sequence & 1) != 0,
+            SubscriptionState.PendingInsert => subscription.SeenByRelease,
+            _ => true, // PendingRemove, non-strict: someone else's removal; wait for it too
+        };
+        if (mustWait)
+        {
+            // Waiting for our own bracket would never end: refuse before changing anything.
+            ThrowIfCallerHoldsBracket(operation);
+            if (cancellationToken.IsCancellationRequested)
+            {
+                return Unsubscribing.Cancelled;
+            }
+        }
+
+        switch (state)
+        {
+            case SubscriptionState.PendingRemove:
+                return Unsubscribing.WaitForOther;
+
+            case SubscriptionState.PendingInsert when !mustWait:
+                // Its insert is still queued and no walk has seen it: cancel it; nothing to wait for.
                 UnlinkDeferred(subscription);
                 subscription.State = SubscriptionState.Unsubscribed;
-                Volatile.Write(ref _subscriptionCount, _subscriptionCount - 1);
-                return true;
+                break;
 
-            case SubscriptionState.Subscribed when (_sequence & 1) == 0:
+            case SubscriptionState.Subscribed when !mustWait:
                 // No walk can be running: remove now.
                 _tree.Remove(subscription);
                 subscription.State = SubscriptionState.Unsubscribed;
-                Volatile.Write(ref _subscriptionCount, _subscriptionCount - 1);
-                return true;
-
-            case SubscriptionState.Subscribed:
-                // A walk may be running over it: queue the removal and wait for the last end,
-                // after which no callback of it runs any more. Waiting for our own bracket would
-                // never end, so refuse before changing anything.
-                ThrowIfCallerHoldsBracket(operation);
-                subscription.State = SubscriptionState.PendingRemove;
-                AppendDeferred(subscription);
-                Volatile.Write(ref _subscriptionCount, _subscriptionCount - 1);
-                if (Instruments.DeferredChanges.Enabled)
-                {
-                    Instruments.DeferredChanges.Add(1, _metricTag, new(NotifierMetrics.ChangeTag, "remove"));
-                }
-
-                mustWait = true;
-                return true;
-
-            case SubscriptionState.PendingRemove when !strict:
-                // Someone else is unsubscribing it; Dispose still promises that no callback
-                // runs once it returns, so wait like they do.
-                ThrowIfCallerHoldsBracket(operation);
-                mustWait = true;
-                return true;
+                break;
 
             default:
-                if (strict)
+                // Queue the removal (a deferred insert seen by release stays where it is, now as
+                // a removal); the last end applies it, after which no callback of it runs.
+                if (state == SubscriptionState.Subscribed)
                 {
-                    throw new InvalidOperationException(subscription.State == SubscriptionState.PendingRemove
-                        ? "The subscription is being unsubscribed already."
-                        : "The subscription is already unsubscribed.");
+                    AppendDeferred(subscription);
                 }
 
-                return false;
+                subscription.State = SubscriptionState.PendingRemove;
+                Volatile.Write(ref _subscriptionCount, _subscriptionCount - 1);
+                return Unsubscribing.Queued;
         }
+
+        Volatile.Write(ref _subscriptionCount, _subscriptionCount - 1);
+        return Unsubscribing.Removed;
     }
 
     // ------------------------------------------------------------------- brackets and lists
@@ -947,7 +1071,11 @@ public sealed class AddressSpace : IDisposable
             else
             {
                 Debug.Assert(subscription.State == SubscriptionState.PendingRemove);
-                _tree.Remove(subscription);
+                if (_tree.Contains(subscription))
+                {
+                    _tree.Remove(subscription); // else: a deferred insert, never inserted
+                }
+
                 subscription.State = SubscriptionState.Unsubscribed;
             }
 
@@ -1053,9 +1181,18 @@ public sealed class AddressSpace : IDisposable
             UnlinkAsyncWaiter(waiter);
             if (waiter.Unsubscribing is { } subscription && subscription.State == SubscriptionState.PendingRemove)
             {
-                // A cancelled unsubscribe has no effect: take the queued removal back.
-                UnlinkDeferred(subscription);
-                subscription.State = SubscriptionState.Subscribed;
+                // A cancelled unsubscribe has no effect: take the queued removal back (a deferred
+                // insert stays on the deferred list, as an insert again).
+                if (_tree.Contains(subscription))
+                {
+                    UnlinkDeferred(subscription);
+                    subscription.State = SubscriptionState.Subscribed;
+                }
+                else
+                {
+                    subscription.State = SubscriptionState.PendingInsert;
+                }
+
                 Volatile.Write(ref _subscriptionCount, _subscriptionCount + 1);
             }
         }
@@ -1105,27 +1242,19 @@ public sealed class AddressSpace : IDisposable
 
     // ------------------------------------------------------------------------- diagnostics
 
+    private void CountDeferred(string change)
+    {
+        if (Instruments.DeferredChanges.Enabled)
+        {
+            Instruments.DeferredChanges.Add(1, _metricTag, new(NotifierMetrics.ChangeTag, change));
+        }
+    }
+
     private void CountWait(string what)
     {
         if (Instruments.Waits.Enabled)
         {
             Instruments.Waits.Add(1, _metricTag, new(NotifierMetrics.WaitTag, what));
-        }
-    }
-
-    private void CountCallbackException()
-    {
-        if (Instruments.CallbackExceptions.Enabled)
-        {
-            Instruments.CallbackExceptions.Add(1, _metricTag);
-        }
-    }
-
-    private void CountRecordMisuse()
-    {
-        if (Instruments.RecordMisuses.Enabled)
-        {
-            Instruments.RecordMisuses.Add(1, _metricTag);
         }
     }
 
@@ -1157,7 +1286,7 @@ public sealed class AddressSpace : IDisposable
             else
             {
                 Debug.Assert(s.State == SubscriptionState.PendingRemove);
-                pendingRemoves++;
+                pendingRemoves += _tree.Contains(s) ? 1 : 0; // a deferred insert seen by release is not in the tree
             }
         }
 

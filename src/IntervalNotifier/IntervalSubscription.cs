@@ -54,6 +54,10 @@ public sealed class IntervalSubscription : IntervalTreeNode<IntervalSubscription
     // A SubscriptionState, as an int so that it can be read with Volatile.
     internal int _state;
 
+    // Set (under the address space's lock) when the release walk called this subscription while
+    // its insert was still deferred: unsubscribing it must then wait like for a tree member.
+    internal bool SeenByRelease;
+
     // The deferred list (insert or removal pending), guarded by the address space's lock.
     internal IntervalSubscription? DeferredPrevious;
     internal IntervalSubscription? DeferredNext;

@@ -18,8 +18,10 @@ namespace IntervalNotifier;
 /// use <see cref="Start"/> and <see cref="Last"/>, which are always exact; the walk does.
 /// </para>
 /// <para>
-/// <c>default(InvalidationRange)</c> is not a valid range: beginning an invalidation with it
-/// throws <see cref="ArgumentException"/>.
+/// The constructors validate their arguments. <c>default(InvalidationRange)</c>, and ranges
+/// made with <c>with</c> expressions, bypass them: beginning an invalidation validates the range
+/// again and throws <see cref="ArgumentException"/> for <c>default</c>, an empty or inverted
+/// range, an undefined event, or an owner on an event that has none.
 /// </para>
 /// </remarks>
 [DebuggerDisplay("{ToString(),nq}")]
@@ -94,16 +96,22 @@ public readonly record struct InvalidationRange
     }
 
     /// <summary>The first address of the range.</summary>
-    public ulong Start { get; }
+    /// <remarks>A <c>with</c> expression may change it; the result is validated when an invalidation begins.</remarks>
+    public ulong Start { get; init; }
 
     /// <summary>The address after the last one. It is 0 when the range reaches <c>2^64 - 1</c> (see <see cref="Inclusive"/>); use <see cref="Last"/> for an exact bound.</summary>
-    public ulong End => unchecked(_last + 1);
+    /// <remarks>A <c>with</c> expression may change it (0 then means: up to <c>2^64 - 1</c>); the result is validated when an invalidation begins.</remarks>
+    public ulong End
+    {
+        get => unchecked(_last + 1);
+        init => _last = unchecked(value - 1);
+    }
 
     /// <summary>The last address of the range, inclusive.</summary>
     public ulong Last => _last;
 
     /// <summary>Why the mapping changes.</summary>
-    public InvalidationEvent Event { get; }
+    public InvalidationEvent Event { get; init; }
 
     /// <summary>
     /// Whether callbacks may wait. When <see langword="false"/>, a callback that would need to
@@ -118,10 +126,33 @@ public readonly record struct InvalidationRange
     /// caused itself; always <see langword="null"/> for other events. A callback checks
     /// <see cref="Event"/> before it looks at the owner.
     /// </summary>
-    public object? Owner { get; }
+    public object? Owner { get; init; }
 
-    /// <summary>Whether this is a constructed range rather than <c>default</c>.</summary>
-    internal bool IsValid => _isValid;
+    /// <summary>
+    /// What is wrong with this range, or <see langword="null"/> when it is valid: the
+    /// constructors validate eagerly, but <c>default</c> and <c>with</c> expressions bypass them.
+    /// </summary>
+    internal string? Problem()
+    {
+        if (!_isValid)
+        {
+            return "The range is default(InvalidationRange); construct it with new InvalidationRange(start, end) or InvalidationRange.Inclusive.";
+        }
+
+        if (_last < Start)
+        {
+            return $"The range is empty or inverted (Start = {Start}, End = {End}).";
+        }
+
+        if ((uint)Event > (uint)InvalidationEvent.Exclusive)
+        {
+            return $"The range's event ({(int)Event}) is not a defined InvalidationEvent.";
+        }
+
+        return Owner is not null && Event is not (InvalidationEvent.Migrate or InvalidationEvent.Exclusive)
+            ? $"An owner is defined only for the Migrate and Exclusive events, not for {Event}."
+            : null;
+    }
 
     /// <summary>Whether the range overlaps the closed interval <c>[start, last]</c>.</summary>
     /// <param name="start">The first address of the interval.</param>

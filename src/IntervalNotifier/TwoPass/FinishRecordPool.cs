@@ -124,8 +124,8 @@ public sealed class FinishRecordPool<T> : IFinishRecordPool where T : FinishReco
 
     void IFinishRecordPool.ReturnFromCore(FinishRecord record)
     {
-        // The core holds the record exclusively here (its hold is released, and no other list
-        // can have it), so a plain check suffices.
+        // The core holds the record exclusively here (it is still held, so no other list can
+        // have it), so a plain check suffices.
         if (!ReferenceEquals(record._pool, this))
         {
             ThrowNotRented();
@@ -150,8 +150,11 @@ public sealed class FinishRecordPool<T> : IFinishRecordPool where T : FinishReco
         finally
         {
             // Even when the user's reset throws, the record goes back: no record is ever lost.
+            // The core's hold on a finished record ends here, just before the record becomes
+            // rentable again, so no other invalidation can link it while it is on its way back.
             record.Subscription = null;
             record._next = null;
+            Volatile.Write(ref record._holder, null);
             _pool.Return(record);
             Interlocked.Decrement(ref _rented);
         }
