@@ -232,7 +232,61 @@ public sealed class ProtocolScenarios(ITestOutputHelper output)
 
     [Fact]
     public void F_ReadSide_LockFreeReadBeginNeverReturnsARunningInvalidationsSequence() =>
-        Systematic.AssertNoBug(ReadSide(readSequenceFirst: false), 606, output);
+        Systematic.AssertNoBug(ReadSide(readSequenceFirst: false), 606, output, raceChecking: true);
+
+    // f, continued: subscriptions made while invalidations run are seeded so that the read side
+    // waits for them (a deferred insert gets s = S; a subscribe while brackets hit nothing makes
+    // S odd and gets s = S). A mirror faulting through such a subscription, racing invalidations
+    // that change the primary, never keeps a stale copy.
+    private static async Task ReadSideWithNewSubscriptions()
+    {
+        using var space = new AddressSpace();
+        space.Subscribe(0, 1, new Mirror());
+        long primaryLow = 0, primaryHigh = 0;
+        var low = new Mirror();
+        var high = new Mirror();
+
+        Task lowInvalidator = Task.Run(() =>
+        {
+            using (space.BeginInvalidation(new InvalidationRange(0, 1))) // hits: S odd
+            {
+                Volatile.Write(ref primaryLow, 1);
+            }
+        });
+        Task highInvalidator = Task.Run(() =>
+        {
+            using (space.BeginInvalidation(new InvalidationRange(100, 101))) // hits nothing (yet)
+            {
+                Volatile.Write(ref primaryHigh, 1);
+            }
+        });
+        Task lowMirror = Task.Run(() =>
+        {
+            IntervalSubscription sub = space.Subscribe(0, 1, low); // maybe deferred
+            low.Fault(sub, () => Volatile.Read(ref primaryLow));
+        });
+        Task highMirror = Task.Run(() =>
+        {
+            IntervalSubscription sub = space.Subscribe(100, 1, high); // maybe while a bracket is open but even
+            high.Fault(sub, () => Volatile.Read(ref primaryHigh));
+        });
+
+        await lowInvalidator;
+        await highInvalidator;
+        await lowMirror;
+        await highMirror;
+        foreach ((Mirror m, long primary) in new[] { (low, Volatile.Read(ref primaryLow)), (high, Volatile.Read(ref primaryHigh)) })
+        {
+            lock (m.Lock)
+            {
+                Specification.Assert(!m.Valid || m.Value == primary, $"stale copy {m.Value} of primary {primary} through a new subscription");
+            }
+        }
+    }
+
+    [Fact]
+    public void F_ReadSide_NewSubscriptionsDuringInvalidations_NeverKeepAStaleCopy() =>
+        Systematic.AssertNoBug(ReadSideWithNewSubscriptions, 607, output, raceChecking: true);
 
     [Fact]
     public void F_ReadSide_FindsAReadBeginThatReadsTheGlobalSequenceFirst() =>

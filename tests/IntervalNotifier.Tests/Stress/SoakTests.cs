@@ -20,7 +20,9 @@ public sealed class SoakTests(ITestOutputHelper output)
     private const int DeviceCount = 6;
 
     private static TimeSpan Duration =>
-        TimeSpan.FromSeconds(int.TryParse(Environment.GetEnvironmentVariable("INTERVALNOTIFIER_SOAK_SECONDS"), out int s) && s > 0 ? s : 10);
+        int.TryParse(Environment.GetEnvironmentVariable("INTERVALNOTIFIER_SOAK_SECONDS"), out int s) && s > 0
+            ? TimeSpan.FromSeconds(s)
+            : Waiting.Stress(TimeSpan.FromSeconds(10));
 
     private static int DefaultSeed =>
         int.TryParse(Environment.GetEnvironmentVariable("INTERVALNOTIFIER_SOAK_SEED"), out int s) ? s : 20261125;

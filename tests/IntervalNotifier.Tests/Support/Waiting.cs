@@ -6,6 +6,13 @@ internal static class Waiting
     /// <summary>How long a test waits for something that must happen.</summary>
     public static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
 
+    /// <summary>
+    /// Scales the stress tests' running times: INTERVALNOTIFIER_STRESS_SCALE (default 1; e.g.
+    /// 0.25 under mutation testing, 10 for a long local run).
+    /// </summary>
+    public static TimeSpan Stress(TimeSpan duration) =>
+        duration * (double.TryParse(Environment.GetEnvironmentVariable("INTERVALNOTIFIER_STRESS_SCALE"), System.Globalization.CultureInfo.InvariantCulture, out double scale) && scale > 0 ? scale : 1.0);
+
     /// <summary>How long a test watches something that must not happen.</summary>
     public static readonly TimeSpan Watch = TimeSpan.FromMilliseconds(200);
 

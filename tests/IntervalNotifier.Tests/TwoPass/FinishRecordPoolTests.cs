@@ -159,7 +159,7 @@ public sealed class FinishRecordPoolTests(ITestOutputHelper output)
         // bounded time; a record held by two threads at once would see another's mark.
         const int Threads = 4;
         var pool = new FinishRecordPool<DeviceRecord>(3, AllocationFaults.Random(0.1, seed));
-        var stop = DateTime.UtcNow + TimeSpan.FromMilliseconds(500);
+        var stop = DateTime.UtcNow + Waiting.Stress(TimeSpan.FromMilliseconds(500));
         var errors = new List<string>();
         int rents = 0;
         Task[] workers = [.. Enumerable.Range(1, Threads).Select(id => Waiting.OnThread(() =>

@@ -20,7 +20,7 @@ public sealed class TwoPassStressTests(ITestOutputHelper output)
             space.Subscribe((ulong)i * 100, 150, devices[i]); // neighbours overlap
         }
 
-        var stop = DateTime.UtcNow + TimeSpan.FromSeconds(1);
+        var stop = DateTime.UtcNow + Waiting.Stress(TimeSpan.FromSeconds(1));
         int invalidations = 0;
         Task[] workers = [.. Enumerable.Range(0, Threads).Select(t => Waiting.OnThread(() =>
         {
