@@ -140,7 +140,7 @@ public sealed class AddressSpace : IDisposable
         }
     }
 
-    private string DebuggerDisplay =>
+    internal string DebuggerDisplay =>
         $"{(_name is null ? "" : _name + ": ")}Sequence = {Sequence}, Active = {ActiveInvalidations}, Subscriptions = {SubscriptionCount}{(Volatile.Read(ref _released) ? ", released" : "")}";
 
     /// <summary>
@@ -352,9 +352,14 @@ public sealed class AddressSpace : IDisposable
                 // our open bracket keeps S odd, so the tree cannot change under the walk.
                 try
                 {
-                    completed = releaseWalk is null
-                        ? Walk(invalidation, ref walk, in range, currentSequence, ref errors, ref counters)
-                        : WalkAll(invalidation, releaseWalk, in range, currentSequence, ref errors, ref counters);
+                    if (releaseWalk is null)
+                    {
+                        completed = Walk(invalidation, ref walk, in range, currentSequence, ref errors, ref counters);
+                    }
+                    else
+                    {
+                        WalkAll(invalidation, releaseWalk, in range, currentSequence, ref errors, ref counters);
+                    }
                 }
                 finally
                 {
@@ -440,19 +445,16 @@ public sealed class AddressSpace : IDisposable
         return true;
     }
 
-    // The release walk: a snapshot in walk order (see InWalkOrder).
-    private static bool WalkAll(Invalidation invalidation, IntervalSubscription[] subscriptions,
+    // The release walk: a snapshot in walk order (see InWalkOrder). Release is blockable, so no
+    // callback can stop it.
+    private static void WalkAll(Invalidation invalidation, IntervalSubscription[] subscriptions,
         in InvalidationRange range, ulong currentSequence, ref ExceptionCollector errors, ref WalkCounters counters)
     {
+        Debug.Assert(range.Blockable);
         foreach (IntervalSubscription subscription in subscriptions)
         {
-            if (!Visit(invalidation, subscription, in range, currentSequence, ref errors, ref counters))
-            {
-                return false;
-            }
+            _ = Visit(invalidation, subscription, in range, currentSequence, ref errors, ref counters);
         }
-
-        return true;
     }
 
     // One subscription's first-pass callback. Returns false when a non-blockable callback refused.
@@ -605,7 +607,7 @@ public sealed class AddressSpace : IDisposable
         lock (_sync)
         {
             AssertInvariants();
-            if (!invalidation.IsOpen || invalidation.Generation != generation)
+            if (invalidation.Generation != generation) // bumped at every end: a scope matches only while its own use is open
             {
                 throw new InvalidOperationException(
                     "This invalidation has already ended: dispose a scope exactly once, and do not dispose the scope of a failed TryBeginInvalidation (the core ends it).");
@@ -703,7 +705,11 @@ public sealed class AddressSpace : IDisposable
         {
             if (s.State == SubscriptionState.PendingInsert)
             {
-                s.SeenByRelease |= forRelease;
+                if (forRelease)
+                {
+                    s.SeenByRelease = true;
+                }
+
                 (pending ??= []).Add(s);
             }
         }
@@ -953,7 +959,6 @@ public sealed class AddressSpace : IDisposable
             _freeBrackets = invalidation.Next;
         }
 
-        invalidation.IsOpen = true;
         invalidation.OwnerThreadId = Environment.CurrentManagedThreadId;
         invalidation.Previous = null;
         invalidation.Next = _openBrackets;
@@ -985,7 +990,6 @@ public sealed class AddressSpace : IDisposable
             invalidation.Next.Previous = invalidation.Previous;
         }
 
-        invalidation.IsOpen = false;
         invalidation.Generation++;
         invalidation.Previous = null;
         invalidation.Next = _freeBrackets;
@@ -1269,7 +1273,6 @@ public sealed class AddressSpace : IDisposable
         int open = 0;
         for (Invalidation? b = _openBrackets; b is not null; b = b.Next)
         {
-            Debug.Assert(b.IsOpen);
             open++;
         }
 

@@ -15,13 +15,11 @@ internal sealed class Invalidation(AddressSpace space)
     /// <summary>The records returned by this invalidation's start calls, pushed lock-free.</summary>
     internal readonly TreiberStack<FinishRecord> FinishList = new();
 
-    /// <summary>Bumped when the bracket ends; a scope holds the value of its own use.</summary>
+    /// <summary>Bumped when the bracket ends; a scope holds the value of its own use, so it matches only while that use is open.</summary>
     internal ulong Generation;
 
     /// <summary>The thread that began the bracket; it must not wait for the bracket's end.</summary>
     internal int OwnerThreadId;
-
-    internal bool IsOpen;
 
     // Open list (doubly linked) while open; free list (Next only) while closed.
     internal Invalidation? Previous;

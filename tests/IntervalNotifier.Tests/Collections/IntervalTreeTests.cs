@@ -249,4 +249,72 @@ public sealed class IntervalTreeTests(ITestOutputHelper output)
         Assert.Equal(0, allocated);
         Assert.Equal(100 * 22, total);
     }
+
+    [Fact]
+    public void NullArguments_Throw()
+    {
+        var tree = new IntervalTree<Node>();
+        Assert.Throws<ArgumentNullException>(() => tree.Insert(null!));
+        Assert.Throws<ArgumentNullException>(() => tree.Remove(null!));
+        Assert.Throws<ArgumentNullException>(() => tree.Contains(null!));
+    }
+
+    [Fact]
+    public void Enumerator_EndsThenStaysEnded_ResetsAndDetectsChanges()
+    {
+        var tree = new IntervalTree<Node>();
+        tree.Insert(new Node(1, 2, 1));
+        IntervalTree<Node>.Enumerator e = tree.GetEnumerator();
+        Assert.True(e.MoveNext());
+        Assert.False(e.MoveNext());
+        Assert.False(e.MoveNext());
+        e.Reset();
+        Assert.True(e.MoveNext());
+        Assert.Equal(1, e.Current.Id);
+        tree.Clear();
+        Assert.Throws<InvalidOperationException>(() => e.MoveNext());
+
+        tree.Insert(new Node(1, 2, 2));
+        IntervalTree<Node>.OverlapEnumerator o = tree.Overlapping(0, 10).GetEnumerator();
+        Assert.True(o.MoveNext());
+        Assert.False(o.MoveNext());
+        Assert.False(o.MoveNext());
+    }
+
+    public static TheoryData<string> Corruptions => ["height", "max", "parent", "count", "first", "order", "root-parent", "owner", "balance"];
+
+    [Theory]
+    [MemberData(nameof(Corruptions))]
+    public void CheckInvariants_NoticesEachKindOfCorruption(string corruption)
+    {
+        var tree = new IntervalTree<Node>();
+        Node[] nodes = [.. Enumerable.Range(0, 7).Select(i => new Node((ulong)i * 10, (ulong)i * 10 + 5, i))];
+        foreach (Node n in nodes)
+        {
+            tree.Insert(n);
+        }
+
+        tree.CheckInvariants();
+        Node root = nodes[0];
+        while (root._parent is not null)
+        {
+            root = root._parent;
+        }
+
+        Node leaf = nodes[6];
+        switch (corruption)
+        {
+            case "height": leaf._height = 5; break;
+            case "max": root._subtreeMaxLast = 1; break;
+            case "parent": leaf._parent = null; break;
+            case "count": tree.Insert(new Node(1000, 1000, 99)); root._right!._right!._right = null; break;
+            case "first": tree.Remove(nodes[0]); nodes[1]._parent!._left = null; nodes[1]._tree = null; break;
+            case "order": (root._left!, root._right!) = (root._right!, root._left!); break;
+            case "root-parent": root._parent = leaf; break;
+            case "owner": leaf._tree = new IntervalTree<Node>(); break;
+            case "balance": root._right!._right!._right = new Node(100, 100, 100) { }; break;
+        }
+
+        Assert.Throws<InvalidOperationException>(tree.CheckInvariants);
+    }
 }

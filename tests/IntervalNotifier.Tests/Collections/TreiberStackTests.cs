@@ -35,6 +35,9 @@ public sealed class TreiberStackTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Push_Null_Throws() => Assert.Throws<ArgumentNullException>(() => new TreiberStack<Item>().Push(null!));
+
+    [Fact]
     public void TakeAll_ReturnsNewestFirst_AndEmptiesTheStack()
     {
         var stack = new TreiberStack<Item>();

@@ -208,4 +208,66 @@ public sealed class FinishRecordPoolTests(ITestOutputHelper output)
         Assert.Equal(0, pool.Rented);
         Assert.True(rents > 0);
     }
+
+    private sealed class FailingReset : FinishRecord
+    {
+        protected override void Reset() => throw new FormatException("reset failed");
+    }
+
+    private sealed class OneRecordDevice(FinishRecordPool<FailingReset> pool) : ITwoPassIntervalInvalidator
+    {
+        public bool Invalidate(IntervalSubscription subscription, in InvalidationRange range, ulong currentSequence) => true;
+
+        public bool InvalidateStart(IntervalSubscription subscription, in InvalidationRange range, ulong currentSequence, out FinishRecord? finish)
+        {
+            finish = range.Event != InvalidationEvent.Release && pool.TryRent(out FailingReset? r) ? r : null;
+            return true;
+        }
+
+        public void InvalidateFinish(FinishRecord finish)
+        {
+        }
+    }
+
+    [Fact]
+    public void AResetHookThatThrows_StillGetsTheRecordBack_AndTheInvalidatorHearsOfIt()
+    {
+        var pool = new FinishRecordPool<FailingReset>(1);
+        using var space = new AddressSpace();
+        space.Subscribe(0, 10, new OneRecordDevice(pool));
+        Assert.Equal("reset failed", Assert.Throws<FormatException>(() => space.BeginInvalidation(new InvalidationRange(0, 10))).Message);
+        Assert.Equal(0, pool.Rented);
+        Assert.True(pool.TryRent(out FailingReset? again));
+        Assert.Null(again.Subscription);
+        Assert.Equal(0, space.ActiveInvalidations);
+    }
+
+    [Fact]
+    public void CoreReturn_OfARecordThePoolDidNotRent_Throws()
+    {
+        IFinishRecordPool pool = new FinishRecordPool<FinishRecord>(1);
+        Assert.Throws<InvalidOperationException>(() => pool.ReturnFromCore(new FinishRecord()));
+    }
+
+    [Fact]
+    public void Faults_DescribeThemselves_AndNoneNeverFails()
+    {
+        Assert.Equal("None", AllocationFaults.None.ToString());
+        Assert.Equal("Always", AllocationFaults.Always.ToString());
+        Assert.Equal("EveryNth(3)", AllocationFaults.EveryNth(3).ToString());
+        Assert.Equal("Random(0.25, 7)", AllocationFaults.Random(0.25, 7).ToString());
+        Assert.False(AllocationFaults.None.ShouldFail());
+        Assert.True(AllocationFaults.Always.ShouldFail());
+    }
+
+    [Fact]
+    public void Random_ASeedGivesTheSameOutcomesInEveryVersion()
+    {
+        // Pinned: a recorded failure pattern must replay after upgrades, not only within a run.
+        AllocationFaults faults = AllocationFaults.Random(0.5, 42);
+        string pattern = string.Concat(Enumerable.Range(0, 32).Select(_ => faults.ShouldFail() ? 'x' : '.'));
+        Assert.Equal(GoldenPattern, pattern);
+    }
+
+    private const string GoldenPattern = ".xx.xx.x..xxx...x.x...x.........";
 }
