@@ -317,4 +317,38 @@ public sealed class IntervalTreeTests(ITestOutputHelper output)
 
         Assert.Throws<InvalidOperationException>(tree.CheckInvariants);
     }
+
+    private sealed class BareNode(ulong start, ulong last) : IntervalTreeNode<BareNode>(start, last);
+
+    private sealed class BareInterval(ulong start, ulong last)
+    {
+        public ulong Start { get; } = start;
+
+        public ulong Last { get; } = last;
+    }
+
+    [Fact]
+    public void NodeLinks_CostAtMost64BytesBeyondTheIntervalItself()
+    {
+        const int Count = 10_000;
+        var keep = new object[Count];
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < Count; i++)
+        {
+            keep[i] = new BareInterval((ulong)i, (ulong)i);
+        }
+
+        long plain = GC.GetAllocatedBytesForCurrentThread() - before;
+        before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < Count; i++)
+        {
+            keep[i] = new BareNode((ulong)i, (ulong)i);
+        }
+
+        long node = GC.GetAllocatedBytesForCurrentThread() - before;
+        long perNode = (node - plain) / Count;
+        output.WriteLine($"tree links: {perNode} bytes per node ({plain / Count} B for a bare interval object, {node / Count} B as a tree node)");
+        Assert.InRange(perNode, 1, 64);
+        GC.KeepAlive(keep);
+    }
 }
