@@ -25,8 +25,8 @@ public class DeviceOverheadBenchmarks
         var pool = new FinishRecordPool<FinishRecord>(Devices);
         for (int i = 0; i < Devices; i++)
         {
-            _single.Subscribe(0, 4096, new SingleDevice());
-            _twoPass.Subscribe(0, 4096, new TwoPassDevice(pool));
+            _single.Subscribe(0, 4096, new SetSequenceInvalidator());
+            _twoPass.Subscribe(0, 4096, new PooledTwoPassInvalidator(pool));
         }
     }
 
@@ -42,29 +42,4 @@ public class DeviceOverheadBenchmarks
 
     [Benchmark(Description = "two-pass, pooled records")]
     public void TwoPass() => _twoPass.BeginInvalidation(_range).Dispose();
-
-    private sealed class SingleDevice : IIntervalInvalidator
-    {
-        public bool Invalidate(IntervalSubscription subscription, in InvalidationRange range, ulong currentSequence)
-        {
-            subscription.SetSequence(currentSequence);
-            return true;
-        }
-    }
-
-    private sealed class TwoPassDevice(FinishRecordPool<FinishRecord> pool) : ITwoPassIntervalInvalidator
-    {
-        public bool Invalidate(IntervalSubscription subscription, in InvalidationRange range, ulong currentSequence) => true;
-
-        public bool InvalidateStart(IntervalSubscription subscription, in InvalidationRange range, ulong currentSequence, out FinishRecord? finish)
-        {
-            subscription.SetSequence(currentSequence);
-            finish = pool.TryRent(out FinishRecord? record) ? record : null;
-            return true;
-        }
-
-        public void InvalidateFinish(FinishRecord finish)
-        {
-        }
-    }
 }

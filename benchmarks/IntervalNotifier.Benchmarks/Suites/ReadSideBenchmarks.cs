@@ -22,7 +22,7 @@ public class ReadSideBenchmarks
     public void Setup()
     {
         _space = new AddressSpace();
-        var invalidator = new SetSequence();
+        var invalidator = new SetSequenceInvalidator();
         _mine = _space.Subscribe(0, 4096, invalidator);
         _space.Subscribe(1 << 20, 4096, invalidator);
         if (Contended)
@@ -69,14 +69,5 @@ public class ReadSideBenchmarks
     {
         ulong seq = _mine.ReadBegin();
         return _mine.ReadRetry(seq);
-    }
-
-    private sealed class SetSequence : IIntervalInvalidator
-    {
-        public bool Invalidate(IntervalSubscription subscription, in InvalidationRange range, ulong currentSequence)
-        {
-            subscription.SetSequence(currentSequence);
-            return true;
-        }
     }
 }

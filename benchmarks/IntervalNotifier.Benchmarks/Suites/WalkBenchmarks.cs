@@ -92,33 +92,4 @@ public class WalkBenchmarks
 
         return [.. result];
     }
-
-    private sealed class SetSequenceInvalidator : IIntervalInvalidator
-    {
-        public bool Invalidate(IntervalSubscription subscription, in InvalidationRange range, ulong currentSequence)
-        {
-            subscription.SetSequence(currentSequence);
-            return true;
-        }
-    }
-
-    private sealed class PooledTwoPassInvalidator(FinishRecordPool<FinishRecord> pool) : ITwoPassIntervalInvalidator
-    {
-        public bool Invalidate(IntervalSubscription subscription, in InvalidationRange range, ulong currentSequence)
-        {
-            subscription.SetSequence(currentSequence);
-            return true;
-        }
-
-        public bool InvalidateStart(IntervalSubscription subscription, in InvalidationRange range, ulong currentSequence, out FinishRecord? finish)
-        {
-            subscription.SetSequence(currentSequence);
-            finish = pool.TryRent(out FinishRecord? record) ? record : null;
-            return true;
-        }
-
-        public void InvalidateFinish(FinishRecord finish)
-        {
-        }
-    }
 }
