@@ -123,8 +123,6 @@ public sealed class AddressSpace : IDisposable
     /// <summary>The name given in <see cref="AddressSpaceOptions.Name"/>.</summary>
     public string? Name => _name;
 
-    internal ulong SequenceVolatile => Volatile.Read(ref _sequence);
-
     /// <summary>The address space's lock; only for the benchmark that compares a locked read side (B6).</summary>
     internal object SyncRoot => _sync;
 

@@ -113,7 +113,7 @@ public sealed class IntervalSubscription : IntervalTreeNode<IntervalSubscription
     {
         // Read `s` before `S` (both acquire): see "The read side" in AddressSpace.
         ulong sequence = Volatile.Read(ref _sequence);
-        return sequence != _space.SequenceVolatile ? sequence : _space.ReadBeginSlow(this);
+        return sequence != _space.Sequence ? sequence : _space.ReadBeginSlow(this);
     }
 
     /// <summary>
@@ -128,7 +128,7 @@ public sealed class IntervalSubscription : IntervalTreeNode<IntervalSubscription
     public ValueTask<ulong> ReadBeginAsync(CancellationToken cancellationToken = default)
     {
         ulong sequence = Volatile.Read(ref _sequence);
-        return sequence != _space.SequenceVolatile ? new ValueTask<ulong>(sequence) : _space.ReadBeginSlowAsync(this, cancellationToken);
+        return sequence != _space.Sequence ? new ValueTask<ulong>(sequence) : _space.ReadBeginSlowAsync(this, cancellationToken);
     }
 
     /// <summary>
@@ -148,7 +148,7 @@ public sealed class IntervalSubscription : IntervalTreeNode<IntervalSubscription
     /// </summary>
     /// <param name="sequence">The value <see cref="ReadBegin"/> returned.</param>
     /// <returns><see langword="true"/> if the copy is certainly stale.</returns>
-    public bool CheckRetry(ulong sequence) => Volatile.Read(ref _sequence) != sequence;
+    public bool CheckRetry(ulong sequence) => ReadRetry(sequence);
 
     /// <summary>
     /// Records that the running invalidation has hit this subscription (kernel:

@@ -55,7 +55,7 @@ public class ReadSideBenchmarks
         lock (_space.SyncRoot)
         {
             seq = Volatile.Read(ref _mine._sequence);
-            if (seq == _space.SequenceVolatile)
+            if (seq == _space.Sequence)
             {
                 throw new InvalidOperationException("unexpected: the subscription is never invalidated here");
             }
