@@ -1,6 +1,5 @@
 using BenchmarkDotNet.Running;
-using IntervalNotifier.Benchmarks.MultiDevice;
-using IntervalNotifier.Benchmarks.Suites;
+using IntervalNotifier.Benchmarks.B1_MultiDevice;
 
 namespace IntervalNotifier.Benchmarks;
 

@@ -123,9 +123,6 @@ public sealed class AddressSpace : IDisposable
     /// <summary>The name given in <see cref="AddressSpaceOptions.Name"/>.</summary>
     public string? Name => _name;
 
-    /// <summary>The address space's lock; only for the benchmark that compares a locked read side (B6).</summary>
-    internal object SyncRoot => _sync;
-
     /// <summary>Asynchronous waiters currently registered; for tests.</summary>
     internal int AsyncWaiterCount
     {

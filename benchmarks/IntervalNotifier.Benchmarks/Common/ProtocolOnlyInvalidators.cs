@@ -1,4 +1,4 @@
-namespace IntervalNotifier.Benchmarks.Suites;
+namespace IntervalNotifier.Benchmarks.Common;
 
 /// <summary>A single-pass callback that does only the protocol: set the sequence.</summary>
 internal sealed class SetSequenceInvalidator : IIntervalInvalidator

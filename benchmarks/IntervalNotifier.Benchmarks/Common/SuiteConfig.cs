@@ -3,7 +3,7 @@ using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Diagnosers;
 using BenchmarkDotNet.Reports;
 
-namespace IntervalNotifier.Benchmarks.Suites;
+namespace IntervalNotifier.Benchmarks.Common;
 
 /// <summary>The configuration shared by the suites: memory diagnoser, ratio columns, grouped by category.</summary>
 public static class SuiteConfig

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace IntervalNotifier.Benchmarks.MultiDevice;
+namespace IntervalNotifier.Benchmarks.B1_MultiDevice;
 
 /// <summary>How a simulated device waits for its flush deadline.</summary>
 public enum WaitMode

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace IntervalNotifier.Benchmarks.MultiDevice;
+namespace IntervalNotifier.Benchmarks.B1_MultiDevice;
 
 /// <summary>The three ways of invalidating N devices that B1 compares.</summary>
 public enum Mode

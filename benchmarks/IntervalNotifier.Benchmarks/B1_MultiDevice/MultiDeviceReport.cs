@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 
-namespace IntervalNotifier.Benchmarks.MultiDevice;
+namespace IntervalNotifier.Benchmarks.B1_MultiDevice;
 
 /// <summary>Prints and writes the B1 results: console table, CSV, markdown and a PNG plot.</summary>
 public static class MultiDeviceReport

@@ -1,7 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using Microsoft.Extensions.ObjectPool;
 
-namespace IntervalNotifier.Benchmarks.Suites;
+namespace IntervalNotifier.Benchmarks.B5_Pool;
 
 /// <summary>
 /// B5 — the pool: one rent and one return of a finish record, against <c>new</c> and against

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace IntervalNotifier.Benchmarks.MultiDevice;
+namespace IntervalNotifier.Benchmarks.B1_MultiDevice;
 
 /// <summary>The latency of each device's flush, in microseconds.</summary>
 public abstract record LatencyModel

@@ -1,4 +1,4 @@
-namespace IntervalNotifier.Benchmarks.Suites;
+namespace IntervalNotifier.Benchmarks.Common;
 
 /// <summary>Seeded interval sets and queries shared by the suites.</summary>
 public static class Workloads

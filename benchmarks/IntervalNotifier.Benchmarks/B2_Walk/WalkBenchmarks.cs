@@ -1,7 +1,6 @@
 using BenchmarkDotNet.Attributes;
-using IntervalNotifier.Benchmarks.Baselines;
 
-namespace IntervalNotifier.Benchmarks.Suites;
+namespace IntervalNotifier.Benchmarks.B2_Walk;
 
 /// <summary>
 /// B2 — the walk: one invalidation (begin + end) in an address space of n random small

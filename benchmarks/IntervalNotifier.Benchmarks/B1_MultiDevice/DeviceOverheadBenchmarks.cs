@@ -1,6 +1,6 @@
 using BenchmarkDotNet.Attributes;
 
-namespace IntervalNotifier.Benchmarks.Suites;
+namespace IntervalNotifier.Benchmarks.B1_MultiDevice;
 
 /// <summary>
 /// B1's library overhead without the simulated devices' clock: N subscriptions to one range

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using BenchmarkDotNet.Attributes;
 using IntervalNotifier.Collections;
 
-namespace IntervalNotifier.Benchmarks.Suites;
+namespace IntervalNotifier.Benchmarks.B4_FinishList;
 
 /// <summary>
 /// B4 — the finish list: push k records and take them all (in push order), on one thread,

@@ -1,9 +1,8 @@
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
-using IntervalNotifier.Benchmarks.Baselines;
 using IntervalNotifier.Collections;
 
-namespace IntervalNotifier.Benchmarks.Suites;
+namespace IntervalNotifier.Benchmarks.B3_IntervalTree;
 
 /// <summary>
 /// B3 — the interval tree against the indexes a .NET user would write: a sorted array with a
