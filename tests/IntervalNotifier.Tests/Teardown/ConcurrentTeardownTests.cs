@@ -1,0 +1,91 @@
+namespace IntervalNotifier.Tests.Teardown;
+
+/// <summary>
+/// semantics.md §7: teardown completes whatever happens, and a second <c>Dispose</c> does nothing
+/// more — but it does not return before the first one's teardown has finished.
+/// </summary>
+[Trait("Found", "design review")]
+public sealed class ConcurrentTeardownTests
+{
+    /// <summary>A callback that allocates nothing (so that the teardown's own allocations can be measured).</summary>
+    private sealed class Counting : IIntervalInvalidator
+    {
+        public int Calls;
+
+        public bool Invalidate(IntervalSubscription subscription, in InvalidationRange range, ulong currentSequence)
+        {
+            Calls++;
+            return true;
+        }
+    }
+
+    [Fact]
+    public void Dispose_WhileAnotherDisposeIsTearingDown_WaitsForThatTeardown()
+    {
+        var space = new AddressSpace();
+        using var inRelease = new ManualResetEventSlim();
+        using var finishRelease = new ManualResetEventSlim();
+        space.Subscribe(0, 10, new RecordingInvalidator(onInvalidate: (_, r, _) =>
+        {
+            if (r.Event == InvalidationEvent.Release)
+            {
+                inRelease.Set();
+                Assert.True(Waiting.For(finishRelease));
+            }
+
+            return true;
+        }));
+
+        Task first = Waiting.OnThread(space.Dispose);
+        Assert.True(Waiting.For(inRelease));
+        Task second = Waiting.OnThread(space.Dispose);
+        Waiting.AssertBlocked(second, "the second Dispose");
+        Assert.Equal(1, space.ActiveInvalidations);
+        finishRelease.Set();
+        Waiting.Completes(first, "the first Dispose");
+        Waiting.Completes(second, "the second Dispose");
+        Assert.Equal(0, space.ActiveInvalidations);
+    }
+
+    [Fact]
+    public void Dispose_FromInsideAReleaseCallback_ReturnsAtOnce()
+    {
+        var space = new AddressSpace();
+        Exception? inner = new InvalidOperationException("not called");
+        space.Subscribe(0, 10, new RecordingInvalidator(onInvalidate: (_, r, _) =>
+        {
+            if (r.Event == InvalidationEvent.Release)
+            {
+                inner = Record.Exception(space.Dispose); // the teardown is this very call: nothing to wait for
+            }
+
+            return true;
+        }));
+
+        Waiting.Completes(Waiting.OnThread(space.Dispose), "Dispose");
+        Assert.Null(inner);
+    }
+
+    // Nothing in the teardown allocates once its bracket is open (nor before): an allocation
+    // failure there could leave the release bracket open forever and strand every waiter. The
+    // release walk includes inserts still deferred by another open bracket.
+    [Fact]
+    public void Dispose_WithDeferredInserts_AllocatesNothing()
+    {
+        var space = new AddressSpace();
+        var counting = new Counting();
+        space.Subscribe(0, 10, counting);
+        InvalidationScope other = Waiting.Completes(Waiting.OnThread(() => space.BeginInvalidation(new InvalidationRange(0, 10))), "other begin");
+        IntervalSubscription deferred = space.Subscribe(5, 10, counting);
+        space.BeginInvalidation(new InvalidationRange(50, 60)).Dispose(); // warm: a free bracket
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        space.Dispose();
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(0, allocated);
+        Assert.Equal(3, counting.Calls); // the other begin, then release: the member and the deferred insert
+        Waiting.Completes(Waiting.OnThread(other.Dispose), "other end");
+        Assert.True(deferred.IsSubscribed);
+    }
+}
