@@ -1,24 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
-using IntervalNotifier.Collections;
+using IntervalNotifier.Internal;
 
 namespace IntervalNotifier;
-
-/// <summary>Where a subscription is in its life; guarded by the address space's lock.</summary>
-internal enum SubscriptionState
-{
-    /// <summary>In the tree; its callbacks run.</summary>
-    Subscribed,
-
-    /// <summary>Subscribed during invalidations: its insert waits on the deferred list.</summary>
-    PendingInsert,
-
-    /// <summary>Unsubscribed during invalidations: its removal waits on the deferred list; callbacks may still run.</summary>
-    PendingRemove,
-
-    /// <summary>Out of the tree for good.</summary>
-    Unsubscribed,
-}
 
 /// <summary>
 /// A mirror's interest in the closed range <c>[Start, Last]</c> of an <see cref="AddressSpace"/>,
@@ -42,7 +26,7 @@ internal enum SubscriptionState
 /// </code>
 /// </remarks>
 [DebuggerDisplay("{ToString(),nq}, Sequence = {Sequence}, {State}")]
-public sealed class IntervalSubscription : IntervalTreeNode<IntervalSubscription>, IDisposable
+public sealed class IntervalSubscription : IDisposable, IListNode<IntervalSubscription>
 {
     private readonly AddressSpace _space;
     private readonly IIntervalInvalidator _invalidator;
@@ -52,32 +36,35 @@ public sealed class IntervalSubscription : IntervalTreeNode<IntervalSubscription
     internal ulong _sequence;
 
     // A SubscriptionState, as an int so that it can be read with Volatile.
-    internal int _state;
+    private int _state;
 
-    // Set (under the address space's lock) when the release walk called this subscription while
-    // its insert was still deferred: unsubscribing it must then wait like for a tree member.
-    internal bool SeenByRelease;
-
-    // The deferred list (insert or removal pending), guarded by the address space's lock.
-    internal IntervalSubscription? DeferredPrevious;
-    internal IntervalSubscription? DeferredNext;
+    // The address space's deferred-change list (semantics.md §5); guarded by its lock.
+    private ListLinks<IntervalSubscription> _deferredLinks;
 
     internal IntervalSubscription(AddressSpace space, ulong start, ulong last, IIntervalInvalidator invalidator)
-        : base(start, last)
     {
         _space = space;
         _invalidator = invalidator;
+        Start = start;
+        Last = last;
         TwoPass = invalidator as ITwoPassIntervalInvalidator;
+        IndexEntry = new SubscriptionIndex.Entry(this);
     }
 
     /// <summary>The address space this subscription belongs to.</summary>
     public AddressSpace AddressSpace => _space;
 
+    /// <summary>The first address of the subscribed range.</summary>
+    public ulong Start { get; }
+
+    /// <summary>The last address of the subscribed range, inclusive.</summary>
+    public ulong Last { get; }
+
     /// <summary>The callbacks given at subscribe time.</summary>
     public IIntervalInvalidator Invalidator => _invalidator;
 
     /// <summary>Whether the subscription is live: subscribed (its insert may still be deferred) and not yet unsubscribed.</summary>
-    public bool IsSubscribed => (SubscriptionState)Volatile.Read(ref _state) is SubscriptionState.Subscribed or SubscriptionState.PendingInsert;
+    public bool IsSubscribed => State is SubscriptionState.Subscribed or SubscriptionState.PendingInsert or SubscriptionState.PendingInsertWalked;
 
     /// <summary>The subscription's current sequence, for diagnostics.</summary>
     public ulong Sequence => Volatile.Read(ref _sequence);
@@ -85,11 +72,17 @@ public sealed class IntervalSubscription : IntervalTreeNode<IntervalSubscription
     /// <summary>The two-pass callbacks, when the invalidator has them: the walk calls these instead of <see cref="IIntervalInvalidator.Invalidate"/>.</summary>
     internal ITwoPassIntervalInvalidator? TwoPass { get; }
 
+    /// <summary>Where the subscription is in its life; written under the address space's lock, read lock-free.</summary>
     internal SubscriptionState State
     {
         get => (SubscriptionState)Volatile.Read(ref _state);
         set => Volatile.Write(ref _state, (int)value);
     }
+
+    /// <summary>The subscription's node in the address space's index.</summary>
+    internal SubscriptionIndex.Entry IndexEntry { get; }
+
+    static ref ListLinks<IntervalSubscription> IListNode<IntervalSubscription>.LinksOf(IntervalSubscription node) => ref node._deferredLinks;
 
     /// <summary>
     /// Begins a read of the primary for this subscription's range (kernel:

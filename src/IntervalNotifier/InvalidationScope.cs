@@ -15,12 +15,12 @@ namespace IntervalNotifier;
 [SuppressMessage("Performance", "CA1815:Override equals and operator equals on value types", Justification = "A scope is a handle to be disposed, not a value to compare.")]
 public readonly struct InvalidationScope : IDisposable
 {
-    private readonly Invalidation? _invalidation;
+    private readonly Bracket? _bracket;
     private readonly ulong _generation;
 
-    internal InvalidationScope(Invalidation invalidation, ulong generation)
+    internal InvalidationScope(Bracket bracket, ulong generation)
     {
-        _invalidation = invalidation;
+        _bracket = bracket;
         _generation = generation;
     }
 
@@ -33,11 +33,11 @@ public readonly struct InvalidationScope : IDisposable
     /// <exception cref="InvalidOperationException">The scope does not hold an open invalidation: it was disposed already, it is <c>default</c>, or its begin failed.</exception>
     public void Dispose()
     {
-        if (_invalidation is null)
+        if (_bracket is null)
         {
             throw new InvalidOperationException("This scope holds no invalidation: it is default, or it is the scope of a failed TryBeginInvalidation, which the core has already ended.");
         }
 
-        _invalidation.Space.End(_invalidation, _generation);
+        _bracket.Space.End(_bracket, _generation);
     }
 }

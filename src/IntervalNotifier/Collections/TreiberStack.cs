@@ -23,12 +23,13 @@ namespace IntervalNotifier.Collections;
 /// </remarks>
 [DebuggerDisplay("IsEmpty = {IsEmpty}")]
 [SuppressMessage("Naming", "CA1711:Identifiers should not have incorrect suffix", Justification = "It is a stack; the name is the algorithm's.")]
-public sealed class TreiberStack<T> where T : TreiberStackNode<T>
+public sealed class TreiberStack<T>
+    where T : TreiberStackNode<T>
 {
-    private T? _head;
+    private TreiberStackCore<T, TreiberStackNode<T>.Link> _core;
 
     /// <summary>Whether the stack is empty at the moment of the call.</summary>
-    public bool IsEmpty => Volatile.Read(ref _head) is null;
+    public bool IsEmpty => _core.IsEmpty;
 
     /// <summary>Pushes <paramref name="node"/>: one compare-and-swap, retried only under contention. Lock-free; allocates nothing.</summary>
     /// <param name="node">The node; it must not be on any stack or taken chain.</param>
@@ -37,32 +38,21 @@ public sealed class TreiberStack<T> where T : TreiberStackNode<T>
     public bool Push(T node)
     {
         ArgumentNullException.ThrowIfNull(node);
-        T? head = Volatile.Read(ref _head);
-        while (true)
-        {
-            node._next = head;
-            T? seen = Interlocked.CompareExchange(ref _head, node, head);
-            if (ReferenceEquals(seen, head))
-            {
-                return head is null;
-            }
-
-            head = seen;
-        }
+        return _core.Push(node);
     }
 
     /// <summary>
     /// Takes every node at once (one atomic exchange) and leaves the stack empty. Lock-free; allocates nothing.
     /// </summary>
     /// <returns>The chain of taken nodes, most recently pushed first, linked by <see cref="TreiberStackNode{TSelf}.Next"/>; <see langword="null"/> if the stack was empty.</returns>
-    public T? TakeAll() => Interlocked.Exchange(ref _head, null);
+    public T? TakeAll() => _core.TakeAll();
 
     /// <summary>
     /// Takes every node at once, like <see cref="TakeAll"/>, and returns them oldest push first
     /// (the taken chain reversed in place). Lock-free; O(k); allocates nothing.
     /// </summary>
     /// <returns>The chain of taken nodes in push order, or <see langword="null"/> if the stack was empty.</returns>
-    public T? TakeAllInPushOrder() => TreiberStack.Reverse(TakeAll());
+    public T? TakeAllInPushOrder() => _core.TakeAllInPushOrder();
 }
 
 /// <summary>Helpers for chains taken from a <see cref="TreiberStack{T}"/>.</summary>
@@ -73,17 +63,6 @@ public static class TreiberStack
     /// <typeparam name="T">The node type.</typeparam>
     /// <param name="chain">A chain returned by <see cref="TreiberStack{T}.TakeAll"/>, or <see langword="null"/>.</param>
     /// <returns>The first node of the reversed chain.</returns>
-    public static T? Reverse<T>(T? chain) where T : TreiberStackNode<T>
-    {
-        T? reversed = null;
-        while (chain is not null)
-        {
-            T? next = chain._next;
-            chain._next = reversed;
-            reversed = chain;
-            chain = next;
-        }
-
-        return reversed;
-    }
+    public static T? Reverse<T>(T? chain)
+        where T : TreiberStackNode<T> => TreiberStackCore<T, TreiberStackNode<T>.Link>.Reverse(chain);
 }

@@ -5,13 +5,20 @@ namespace IntervalNotifier.Collections;
 /// link, so that pushing allocates nothing (an <em>intrusive</em> stack).
 /// </summary>
 /// <typeparam name="TSelf">The derived type itself (<c>class Item : TreiberStackNode&lt;Item&gt;</c>).</typeparam>
-public abstract class TreiberStackNode<TSelf> where TSelf : TreiberStackNode<TSelf>
+public abstract class TreiberStackNode<TSelf>
+    where TSelf : TreiberStackNode<TSelf>
 {
-    internal TSelf? _next;
+    private TSelf? _next;
 
     /// <summary>
     /// The next node of a chain returned by <see cref="TreiberStack{T}.TakeAll"/> or
     /// <see cref="TreiberStack{T}.TakeAllInPushOrder"/>; meaningless while the node is on a stack.
     /// </summary>
     public TSelf? Next => _next;
+
+    /// <summary>Reaches the link for <see cref="TreiberStackCore{T, TLink}"/>.</summary>
+    internal readonly struct Link : IStackLink<TSelf>
+    {
+        public static ref TSelf? Next(TSelf node) => ref ((TreiberStackNode<TSelf>)node)._next;
+    }
 }

@@ -17,17 +17,22 @@ namespace IntervalNotifier;
 /// </para>
 /// <para>
 /// The core sets <see cref="Subscription"/> and links the record into the invalidation's
-/// finish list (intrusive: no allocation). A record may be in one list at a time: returning a
-/// record that is still linked (twice in one walk, or still in another invalidation's list) is
-/// reported with <see cref="InvalidOperationException"/> and never corrupts a list.
+/// finish list (intrusive: no allocation; the link is the core's and is not visible). A record
+/// is held by at most one party at a time — one invalidation's finish list, or a return to its
+/// pool — and every one of them claims it by compare-and-swap first: a record that is already
+/// held (returned twice in one walk, still in another invalidation's list, or on its way back to
+/// its pool) is reported with <see cref="InvalidOperationException"/> and never corrupts a list.
 /// </para>
 /// </remarks>
 [DebuggerDisplay("Subscription = {Subscription}")]
-public class FinishRecord : TreiberStackNode<FinishRecord>
+public class FinishRecord
 {
-    // The invalidation whose finish list holds this record, or null. Claimed by compare-and-swap
-    // so that a record is never in two lists.
-    internal object? _holder;
+    // The party that holds this record — the bracket whose finish list links it, or the pool
+    // that is taking it back — or null. Claimed by compare-and-swap (see ClaimHold).
+    private object? _holder;
+
+    // The finish list's link, private to the core.
+    internal FinishRecord? _next;
 
     // The pool that rented this record and has not had it back, or null.
     internal IFinishRecordPool? _pool;
@@ -37,6 +42,9 @@ public class FinishRecord : TreiberStackNode<FinishRecord>
 
     /// <summary>Whether this record is rented from a <see cref="FinishRecordPool{T}"/> and not yet returned.</summary>
     public bool IsRented => Volatile.Read(ref _pool) is not null;
+
+    /// <summary>The party holding the record, or <see langword="null"/>.</summary>
+    internal object? Holder => Volatile.Read(ref _holder);
 
     /// <summary>
     /// Called when a pooled record goes back to its pool, after its finish call: clear what the
@@ -48,4 +56,18 @@ public class FinishRecord : TreiberStackNode<FinishRecord>
     }
 
     internal void ResetForPool() => Reset();
+
+    /// <summary>Claims the record for <paramref name="holder"/>; fails if anyone holds it.</summary>
+    /// <param name="holder">The claiming party.</param>
+    /// <returns>The party that held it already, or <see langword="null"/> when the claim succeeded.</returns>
+    internal object? ClaimHold(object holder) => Interlocked.CompareExchange(ref _holder, holder, null);
+
+    /// <summary>Releases the hold: from here on, anyone may claim the record.</summary>
+    internal void ReleaseHold() => Volatile.Write(ref _holder, null);
+
+    /// <summary>Reaches the finish list's link for <see cref="TreiberStackCore{T, TLink}"/>.</summary>
+    internal readonly struct Link : IStackLink<FinishRecord>
+    {
+        public static ref FinishRecord? Next(FinishRecord node) => ref node._next;
+    }
 }

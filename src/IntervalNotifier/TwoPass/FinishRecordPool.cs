@@ -8,7 +8,7 @@ namespace IntervalNotifier;
 /// <summary>The pool side that the core sees, whatever the record type.</summary>
 internal interface IFinishRecordPool
 {
-    /// <summary>Takes a record back after its finish call (or unfinished, after a callback bug).</summary>
+    /// <summary>Takes a record back after its finish call (or unfinished, after a callback bug). The caller holds the record; the return releases the hold.</summary>
     void ReturnFromCore(FinishRecord record);
 }
 
@@ -109,13 +109,17 @@ public sealed class FinishRecordPool<T> : IFinishRecordPool where T : FinishReco
     public void Return(T record)
     {
         ArgumentNullException.ThrowIfNull(record);
-        if (Volatile.Read(ref record._holder) is not null || record.Subscription is not null)
+
+        // Claim the record before anything else: a record that a finish list holds must not be
+        // unlinked behind its back, and while this return holds it, no start pass can link it.
+        if (record.ClaimHold(this) is not null)
         {
-            throw new InvalidOperationException("The record was handed to the core by a start pass; the core returns it to its pool after its finish call.");
+            throw new InvalidOperationException("The record was handed to the core by a start pass (or is being returned already); the core returns it to its pool after its finish call.");
         }
 
         if (!ReferenceEquals(Interlocked.CompareExchange(ref record._pool, null, this), this))
         {
+            record.ReleaseHold();
             ThrowNotRented();
         }
 
@@ -124,8 +128,9 @@ public sealed class FinishRecordPool<T> : IFinishRecordPool where T : FinishReco
 
     void IFinishRecordPool.ReturnFromCore(FinishRecord record)
     {
-        // The core holds the record exclusively here (it is still held, so no other list can
-        // have it), so a plain check suffices.
+        // The caller holds the record (its finish list's hold, or the claim of a rejected
+        // record), so nothing else can change it: a plain check suffices.
+        Debug.Assert(record.Holder is not null, "The core returns a record it does not hold.");
         if (!ReferenceEquals(record._pool, this))
         {
             ThrowNotRented();
@@ -154,7 +159,7 @@ public sealed class FinishRecordPool<T> : IFinishRecordPool where T : FinishReco
             // rentable again, so no other invalidation can link it while it is on its way back.
             record.Subscription = null;
             record._next = null;
-            Volatile.Write(ref record._holder, null);
+            record.ReleaseHold();
             _pool.Return(record);
             Interlocked.Decrement(ref _rented);
         }

@@ -1,0 +1,434 @@
+using System.Diagnostics;
+using IntervalNotifier.Diagnostics;
+using IntervalNotifier.Internal;
+
+namespace IntervalNotifier;
+
+// The data path, in the order it runs (docs/contract.md §3, §4, §6): begin → start pass (a
+// non-blockable refusal stops it, §4) → claim or reject each record → finish pass → end → the
+// last end (S even, deferred changes applied, waiters woken). The release invalidation (§7)
+// takes the same path; its walk also visits the inserts still deferred.
+public sealed partial class AddressSpace
+{
+    /// <summary>
+    /// Begins a blockable invalidation of <paramref name="range"/> (kernel:
+    /// <c>mmu_notifier_invalidate_range_start</c>): every subscription that overlaps it gets its
+    /// callback, in ascending start; two-pass subscribers get their start pass, then — after the
+    /// walk — their finish pass, in the same order. When this returns, no mirror holds, or will
+    /// publish, a copy of the range read before now. Change the primary, then dispose the scope.
+    /// </summary>
+    /// <param name="range">The range; it must be <see cref="InvalidationRange.Blockable"/>.</param>
+    /// <returns>The open bracket; dispose it exactly once (kernel: <c>invalidate_range_end</c>).</returns>
+    /// <exception cref="ArgumentException"><paramref name="range"/> is <c>default</c> or invalid (see <see cref="InvalidationRange"/>), or not blockable (use <see cref="TryBeginInvalidation"/>).</exception>
+    /// <exception cref="ObjectDisposedException">The address space has been released.</exception>
+    /// <exception cref="InvalidOperationException">A start pass returned a finish record together with <see langword="false"/>, or a record that was already held; thrown after the invalidation was completed and ended.</exception>
+    /// <exception cref="Exception">
+    /// A callback threw: every other callback and finish still ran, the bracket has been ended
+    /// by the core (there is no scope to dispose), and the exception — or an
+    /// <see cref="AggregateException"/> of all of them — is rethrown.
+    /// </exception>
+    /// <remarks>
+    /// Waits for nothing but the lock and the callbacks. Allocates nothing in steady state
+    /// (brackets are recycled; records come from the subscribers).
+    /// </remarks>
+    public InvalidationScope BeginInvalidation(in InvalidationRange range)
+    {
+        ValidateRange(in range, blockable: true);
+        Invalidate(in range, release: false, out InvalidationScope scope);
+        return scope;
+    }
+
+    /// <summary>
+    /// Begins a non-blockable invalidation of <paramref name="range"/> (kernel:
+    /// <c>mmu_notifier_invalidate_range_start_nonblock</c>), for contexts that must not wait.
+    /// A callback that would have to wait returns <see langword="false"/>: the walk stops (later
+    /// subscriptions are not called), the finish pass runs for the records already collected,
+    /// the core ends the bracket, and this returns <see langword="false"/> (kernel: <c>-EAGAIN</c>).
+    /// </summary>
+    /// <param name="range">The range; its <see cref="InvalidationRange.Blockable"/> must be <see langword="false"/>.</param>
+    /// <param name="scope">On success the open bracket, to dispose exactly once; on failure <c>default</c>, which must not be disposed.</param>
+    /// <returns>
+    /// <see langword="true"/> on success. <see langword="false"/> when a callback would have had
+    /// to wait: then do not change the range; retry later. A failed begin has side effects that
+    /// are safe: <see cref="Sequence"/> went odd and even again and the visited subscriptions'
+    /// sequences changed, so concurrent readers may wait or retry spuriously.
+    /// </returns>
+    /// <exception cref="ArgumentException"><paramref name="range"/> is <c>default</c> or invalid (see <see cref="InvalidationRange"/>), or blockable (use <see cref="BeginInvalidation"/>).</exception>
+    /// <exception cref="ObjectDisposedException">The address space has been released.</exception>
+    /// <exception cref="InvalidOperationException">A finish record was returned together with <see langword="false"/>, or was already held.</exception>
+    /// <exception cref="Exception">A callback threw; as for <see cref="BeginInvalidation"/>.</exception>
+    public bool TryBeginInvalidation(in InvalidationRange range, out InvalidationScope scope)
+    {
+        ValidateRange(in range, blockable: false);
+        return Invalidate(in range, release: false, out scope);
+    }
+
+    private static void ValidateRange(in InvalidationRange range, bool blockable)
+    {
+        if (range.Problem() is { } problem)
+        {
+            throw new ArgumentException(problem, nameof(range));
+        }
+
+        if (range.Blockable != blockable)
+        {
+            throw new ArgumentException(
+                blockable
+                    ? "BeginInvalidation takes a blockable range; use TryBeginInvalidation for a non-blockable one."
+                    : "TryBeginInvalidation takes a non-blockable range (Blockable = false); use BeginInvalidation for a blockable one.",
+                nameof(range));
+        }
+    }
+
+    // Begin, both passes, and — when the invalidation failed or threw — the end. Returns false
+    // when a non-blockable callback refused (the bracket is ended then).
+    private bool Invalidate(in InvalidationRange range, bool release, out InvalidationScope scope)
+    {
+        Bracket bracket;
+        ulong generation;
+        ulong currentSequence;
+        WalkCursor walk;
+        bool hit;
+        lock (_sync)
+        {
+            AssertInvariants();
+            ObjectDisposedException.ThrowIf(_teardown != Teardown.None && !release, this);
+
+            // The only allocation (a bracket when none is free) comes before any change.
+            bracket = _brackets.Open();
+            Volatile.Write(ref _active, _active + 1);
+            generation = bracket.Generation;
+            walk = release ? WalkCursor.ForRelease(this) : new WalkCursor(_tree.Overlapping(range.Start, range.Last));
+            hit = walk.MoveNext();
+            if (hit && (_sequence & 1) == 0)
+            {
+                Volatile.Write(ref _sequence, _sequence | 1);
+            }
+
+            currentSequence = _sequence;
+        }
+
+        // The bracket is open. Whatever happens from here on — a callback that throws, or
+        // anything else — it is ended before begin fails: an open bracket nobody can end would
+        // keep S odd and strand every waiter.
+        var errors = default(ExceptionCollector);
+        var report = default(WalkReport);
+        bool completed = true;
+        bool succeeded = false;
+        try
+        {
+            try
+            {
+                if (hit)
+                {
+                    // Both passes run without the lock (see the protocol comment): the open
+                    // bracket keeps S odd, so the tree cannot change under the walk.
+                    try
+                    {
+                        completed = StartPass(bracket, ref walk, in range, currentSequence, ref errors, ref report);
+                    }
+                    finally
+                    {
+                        FinishPass(bracket, ref errors, ref report);
+                    }
+                }
+            }
+            catch (Exception unexpected)
+            {
+                errors.Add(unexpected);
+            }
+
+            _metrics.RecordInvalidation(in report, range.Event, completed);
+            succeeded = completed && !errors.HasAny;
+        }
+        finally
+        {
+            if (!succeeded)
+            {
+                // The invalidation failed (a non-blockable callback refused) or something threw:
+                // the core ends the bracket itself, since the invalidator gets no scope to end.
+                End(bracket, generation);
+            }
+        }
+
+        errors.ThrowIfAny();
+        scope = succeeded ? new InvalidationScope(bracket, generation) : default;
+        return succeeded;
+    }
+
+    // The start pass: every hit subscription, in walk order (the cursor is on the first).
+    // Returns false when a non-blockable callback refused: the walk stopped there (§4).
+    private static bool StartPass(Bracket bracket, ref WalkCursor walk, in InvalidationRange range, ulong currentSequence,
+        ref ExceptionCollector errors, ref WalkReport report)
+    {
+        do
+        {
+            if (!Visit(bracket, walk.Current, in range, currentSequence, ref errors, ref report))
+            {
+                return false;
+            }
+        }
+        while (walk.MoveNext());
+
+        return true;
+    }
+
+    // One subscription's single-pass or start-pass callback. Returns false when a
+    // non-blockable callback refused.
+    private static bool Visit(Bracket bracket, IntervalSubscription subscription, in InvalidationRange range,
+        ulong currentSequence, ref ExceptionCollector errors, ref WalkReport report)
+    {
+        ITwoPassIntervalInvalidator? twoPass = subscription.TwoPass;
+        FinishRecord? record = null;
+        bool done;
+        report.Callbacks++;
+        try
+        {
+            done = twoPass is null
+                ? subscription.Invalidator.Invalidate(subscription, in range, currentSequence)
+                : twoPass.InvalidateStart(subscription, in range, currentSequence, out record);
+            if (twoPass is not null && record is null && done)
+            {
+                report.Fallbacks++;
+            }
+        }
+        catch (Exception exception)
+        {
+            // The walk goes on: every overlapping mirror must still be torn down. A record the
+            // start pass assigned before it threw describes work it started: it is finished too.
+            errors.Add(exception);
+            report.Exceptions++;
+            done = true;
+        }
+
+        if (record is not null)
+        {
+            if (done)
+            {
+                ClaimRecord(bracket, subscription, record, ref errors, ref report);
+            }
+            else
+            {
+                RejectRecord(bracket, subscription, record, ref errors, ref report);
+            }
+        }
+
+        if (done)
+        {
+            return true;
+        }
+
+        if (!range.Blockable)
+        {
+            return false;
+        }
+
+        // A blockable callback may not refuse; like the kernel, warn (count) and go on.
+        report.Refusals++;
+        return true;
+    }
+
+    // A record returned with true: claim it for this bracket's finish list. A record already
+    // held by anyone (this list, another invalidation's, a return to its pool) is a callback
+    // bug; linking it would corrupt the list that holds it, so it is left alone.
+    private static void ClaimRecord(Bracket bracket, IntervalSubscription subscription, FinishRecord record,
+        ref ExceptionCollector errors, ref WalkReport report)
+    {
+        object? holder = record.ClaimHold(bracket);
+        if (holder is not null)
+        {
+            errors.Add(new InvalidOperationException(ReferenceEquals(holder, bracket)
+                ? $"The start pass of subscription {subscription} returned a finish record that this invalidation already holds (the same record returned twice in one walk)."
+                : $"The start pass of subscription {subscription} returned a finish record that is still held elsewhere (in another invalidation's finish list, or on its way back to its pool); each start call needs its own record."));
+            report.Misuses++;
+            return;
+        }
+
+        record.Subscription = subscription;
+        bracket.FinishList.Push(record);
+    }
+
+    // A record returned with false: the kernel drops (leaks) it. Here it is never lost: a
+    // pooled record goes back to its pool unfinished — once this bracket has claimed it, so that
+    // a record some other list holds is never unlinked behind that list's back — and the
+    // invalidator learns of the bug.
+    private static void RejectRecord(Bracket bracket, IntervalSubscription subscription, FinishRecord record,
+        ref ExceptionCollector errors, ref WalkReport report)
+    {
+        errors.Add(new InvalidOperationException(
+            $"The start pass of subscription {subscription} returned a finish record together with false; a refusing start pass must return no record. The record was not finished."));
+        report.Misuses++;
+        if (Volatile.Read(ref record._pool) is { } pool && record.ClaimHold(bracket) is null)
+        {
+            ReturnToPool(pool, record, ref errors);
+        }
+    }
+
+    // The finish pass: take the bracket's whole finish list and finish each record once, in
+    // start order (§6). Every read of a record happens inside the protected region, so that
+    // nothing a callback did to one record can stop the others from being finished.
+    private static void FinishPass(Bracket bracket, ref ExceptionCollector errors, ref WalkReport report)
+    {
+        FinishRecord? next = bracket.FinishList.TakeAllInPushOrder();
+        while (next is not null)
+        {
+            FinishRecord record = next;
+            next = null;
+            try
+            {
+                // Be done with the record before calling finish: read the link first, and what
+                // finish needs; an embedded record's hold is released now, so that the
+                // subscriber may reuse it from inside its finish call (and another invalidation
+                // may take it at once). A pooled record stays held until its pool has it back,
+                // so nothing can link it in between.
+                next = record._next;
+                record._next = null;
+                ITwoPassIntervalInvalidator twoPass = record.Subscription!.TwoPass!;
+                IFinishRecordPool? pool = record._pool;
+                if (pool is null)
+                {
+                    record.ReleaseHold();
+                }
+
+                report.Finished++;
+                try
+                {
+                    twoPass.InvalidateFinish(record);
+                }
+                catch (Exception exception)
+                {
+                    errors.Add(exception);
+                    report.Exceptions++;
+                }
+                finally
+                {
+                    if (pool is not null)
+                    {
+                        ReturnToPool(pool, record, ref errors);
+                    }
+                }
+            }
+            catch (Exception unexpected)
+            {
+                errors.Add(unexpected);
+            }
+        }
+    }
+
+    private static void ReturnToPool(IFinishRecordPool pool, FinishRecord record, ref ExceptionCollector errors)
+    {
+        try
+        {
+            pool.ReturnFromCore(record);
+        }
+        catch (Exception exception)
+        {
+            errors.Add(exception); // a record's reset threw: it is back all the same
+        }
+    }
+
+    /// <summary>Ends the bracket; see <see cref="InvalidationScope.Dispose"/>.</summary>
+    internal void End(Bracket bracket, ulong generation)
+    {
+        AsyncWaiter? woken;
+        lock (_sync)
+        {
+            AssertInvariants();
+            if (bracket.Generation != generation) // bumped at every end: a scope matches only while its own use is open
+            {
+                throw new InvalidOperationException(
+                    "This invalidation has already ended: dispose a scope exactly once, and do not dispose the scope of a failed TryBeginInvalidation (the core ends it).");
+            }
+
+            _brackets.Close(bracket);
+            woken = EndLocked();
+        }
+
+        // Completing the waiters runs no continuation inline (they run asynchronously), but it
+        // is still done after the lock is dropped, so that woken code never meets it held.
+        WaiterQueue.Complete(woken);
+    }
+
+    // The count goes down; the last end of an odd period makes S even, applies the deferred
+    // tree changes (no walk can be running now) and wakes every waiter.
+    private AsyncWaiter? EndLocked()
+    {
+        Debug.Assert(Monitor.IsEntered(_sync));
+        int active = _active - 1;
+        Volatile.Write(ref _active, active);
+        if (active != 0 || (_sequence & 1) == 0)
+        {
+            return null;
+        }
+
+        Volatile.Write(ref _sequence, _sequence + 1);
+        ApplyDeferredLocked();
+        return _waiters.WakeAll();
+    }
+
+    /// <summary>
+    /// What a walk visits: the tree's overlap walk, and for the release invalidation (§7) also
+    /// the inserts that were still deferred when it began — the release is the last
+    /// invalidation they can get. Those are marked (<see cref="SubscriptionState.PendingInsertWalked"/>)
+    /// under the lock, and the part of the deferred list they are in stays unchanged until the
+    /// last end (see <see cref="DeferredChanges"/>), so the cursor walks it without the lock and
+    /// without a snapshot.
+    /// </summary>
+    private struct WalkCursor(SubscriptionIndex.Walk tree)
+    {
+        private SubscriptionIndex.Walk _tree = tree;
+        private IntervalSubscription? _deferred;
+        private IntervalSubscription? _deferredLast;
+        private IntervalSubscription? _current;
+
+        public readonly IntervalSubscription Current => _current!;
+
+        // Under the lock, at the release's begin.
+        public static WalkCursor ForRelease(AddressSpace space)
+        {
+            Debug.Assert(Monitor.IsEntered(space._sync));
+            var cursor = new WalkCursor(space._tree.Overlapping(0, ulong.MaxValue))
+            {
+                _deferred = space._deferred.First,
+                _deferredLast = space._deferred.Last,
+            };
+            for (IntervalSubscription? s = cursor._deferred; s is not null; s = DeferredChanges.Next(s))
+            {
+                if (s.State == SubscriptionState.PendingInsert)
+                {
+                    s.State = SubscriptionState.PendingInsertWalked;
+                }
+            }
+
+            return cursor;
+        }
+
+        public bool MoveNext()
+        {
+            if (_tree.MoveNext())
+            {
+                _current = _tree.Current;
+                return true;
+            }
+
+            return _deferred is not null && MoveNextDeferred();
+        }
+
+        // The marked inserts keep a walked state (a queued removal of one is walked too);
+        // nothing else on that part of the list can ever take one.
+        private bool MoveNextDeferred()
+        {
+            while (_deferred is { } s)
+            {
+                _deferred = ReferenceEquals(s, _deferredLast) ? null : DeferredChanges.Next(s);
+                if (s.State is SubscriptionState.PendingInsertWalked or SubscriptionState.PendingRemoveWalked)
+                {
+                    _current = s;
+                    return true;
+                }
+            }
+
+            return false;
+        }
+    }
+}

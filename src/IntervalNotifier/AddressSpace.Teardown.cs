@@ -1,0 +1,113 @@
+using System.Collections.Immutable;
+using System.Diagnostics;
+
+namespace IntervalNotifier;
+
+// Teardown (docs/contract.md §7) and snapshots of the registered subscriptions.
+public sealed partial class AddressSpace
+{
+    /// <summary>
+    /// Tears the address space down (kernel: <c>release</c>): one blockable
+    /// <see cref="InvalidationEvent.Release"/> invalidation over the whole space
+    /// <c>[0, 2^64 - 1]</c> (start pass, finish pass, end), so every remaining subscription —
+    /// including inserts still deferred by other open brackets — is invalidated once.
+    /// Subscriptions stay registered (unsubscribing them is the owner's duty, and still works);
+    /// subscribing and beginning invalidations afterwards throw <see cref="ObjectDisposedException"/>.
+    /// </summary>
+    /// <exception cref="Exception">
+    /// A callback threw: the teardown was completed all the same, then the exception (or an
+    /// <see cref="AggregateException"/>) is rethrown.
+    /// </exception>
+    /// <remarks>
+    /// A second call does nothing more, but does not return before the first call's teardown
+    /// has finished (unless it comes from inside that teardown's own callbacks: then it returns
+    /// at once). Allocates nothing (a bracket, if none is free).
+    /// </remarks>
+    public void Dispose()
+    {
+        lock (_sync)
+        {
+            AssertInvariants();
+            if (_teardown != Teardown.None)
+            {
+                while (_teardown == Teardown.Running && _teardownThreadId != Environment.CurrentManagedThreadId)
+                {
+                    _waiters.WaitForPulse();
+                }
+
+                return;
+            }
+
+            _teardown = Teardown.Running;
+            _teardownThreadId = Environment.CurrentManagedThreadId;
+        }
+
+        try
+        {
+            InvalidationRange everything = InvalidationRange.Inclusive(0, ulong.MaxValue, InvalidationEvent.Release);
+            Invalidate(in everything, release: true, out InvalidationScope scope);
+            scope.Dispose();
+        }
+        finally
+        {
+            lock (_sync)
+            {
+                _teardown = Teardown.Done;
+                _waiters.PulseBlockedThreads();
+            }
+        }
+    }
+
+    /// <summary>
+    /// A consistent copy of the live subscriptions (including inserts still deferred, excluding
+    /// those being unsubscribed), in walk order: ascending start, earlier subscribed first among
+    /// equal starts. For tools and debugger views; allocates.
+    /// </summary>
+    /// <returns>The snapshot.</returns>
+    public ImmutableArray<IntervalSubscription> GetSubscriptions()
+    {
+        lock (_sync)
+        {
+            AssertInvariants();
+            return SnapshotLocked();
+        }
+    }
+
+    // The tree in order, without pending removals, merged with the deferred inserts. Deferred
+    // inserts were all subscribed after every subscription now in the tree (they exist only while
+    // S is odd, and every subscribe is deferred then), so among equal starts the tree's come
+    // first; among themselves they keep their order.
+    private ImmutableArray<IntervalSubscription> SnapshotLocked()
+    {
+        Debug.Assert(Monitor.IsEntered(_sync));
+        var inserts = new List<IntervalSubscription>();
+        for (IntervalSubscription? s = _deferred.First; s is not null; s = Internal.DeferredChanges.Next(s))
+        {
+            if (s.State is SubscriptionState.PendingInsert or SubscriptionState.PendingInsertWalked)
+            {
+                inserts.Add(s);
+            }
+        }
+
+        IntervalSubscription[] ordered = [.. inserts.OrderBy(s => s.Start)];
+        ImmutableArray<IntervalSubscription>.Builder result = ImmutableArray.CreateBuilder<IntervalSubscription>(_subscriptionCount);
+        int next = 0;
+        foreach (IntervalSubscription s in _tree.InOrder())
+        {
+            if (s.State != SubscriptionState.Subscribed)
+            {
+                continue; // a pending removal
+            }
+
+            while (next < ordered.Length && ordered[next].Start < s.Start)
+            {
+                result.Add(ordered[next++]);
+            }
+
+            result.Add(s);
+        }
+
+        result.AddRange(ordered.AsSpan(next));
+        return result.DrainToImmutable();
+    }
+}

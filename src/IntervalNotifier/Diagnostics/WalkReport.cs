@@ -1,0 +1,23 @@
+namespace IntervalNotifier.Diagnostics;
+
+/// <summary>What one invalidation did, counted during its passes and recorded once, after them.</summary>
+internal struct WalkReport
+{
+    /// <summary>Single-pass and start-pass callbacks called.</summary>
+    public int Callbacks;
+
+    /// <summary>Start passes that returned no record (the subscriber finished synchronously).</summary>
+    public int Fallbacks;
+
+    /// <summary>Blockable callbacks that returned <see langword="false"/>.</summary>
+    public int Refusals;
+
+    /// <summary>Records finished.</summary>
+    public int Finished;
+
+    /// <summary>Records returned with <see langword="false"/> or already held.</summary>
+    public int Misuses;
+
+    /// <summary>Exceptions thrown by callbacks.</summary>
+    public int Exceptions;
+}

@@ -1,0 +1,73 @@
+using System.Diagnostics;
+
+namespace IntervalNotifier.Internal;
+
+/// <summary>
+/// The open brackets of one address space, and the closed ones kept for reuse so that a bracket
+/// allocates nothing in steady state. Each open bracket names the thread that began it, which
+/// must not wait for the bracket's end (self-wait detection, semantics.md §3 and §5).
+/// </summary>
+/// <remarks>Guarded by the address space's lock: every member asserts that the caller holds it.</remarks>
+internal sealed class BracketRegistry(object sync, AddressSpace space)
+{
+    private IntrusiveList<Bracket> _open;
+    private IntrusiveList<Bracket> _free;
+
+    /// <summary>The number of open brackets.</summary>
+    public int OpenCount
+    {
+        get
+        {
+            Debug.Assert(Monitor.IsEntered(sync));
+            return _open.Count;
+        }
+    }
+
+    /// <summary>Opens a bracket owned by the calling thread; reuses a closed one when it can.</summary>
+    /// <returns>The bracket, with its generation for the scope to hold.</returns>
+    /// <remarks>Allocates only when no closed bracket is free; the allocation comes before any change.</remarks>
+    public Bracket Open()
+    {
+        Debug.Assert(Monitor.IsEntered(sync));
+        Bracket bracket = _free.TakeFirst() ?? new Bracket(space);
+        bracket.OwnerThreadId = Environment.CurrentManagedThreadId;
+        _open.AddFirst(bracket);
+        return bracket;
+    }
+
+    /// <summary>Closes an open bracket: a scope of its earlier use no longer matches it.</summary>
+    /// <param name="bracket">An open bracket of this registry.</param>
+    public void Close(Bracket bracket)
+    {
+        Debug.Assert(Monitor.IsEntered(sync));
+        Debug.Assert(bracket.FinishList.IsEmpty, "A bracket closes with records on its finish list.");
+        _open.Remove(bracket);
+        bracket.Generation++;
+        _free.AddFirst(bracket);
+    }
+
+    /// <summary>Whether the calling thread holds an open bracket (it is inside a callback, or between a begin and its end).</summary>
+    /// <returns><see langword="true"/> if waiting for the open brackets to end would wait for itself.</returns>
+    public bool IsHeldByCallingThread()
+    {
+        Debug.Assert(Monitor.IsEntered(sync));
+        int thread = Environment.CurrentManagedThreadId;
+        for (Bracket? b = _open.First; b is not null; b = IntrusiveList<Bracket>.NextOf(b))
+        {
+            if (b.OwnerThreadId == thread)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>What is wrong with the lists, or <see langword="null"/>.</summary>
+    /// <returns>A description of the first broken invariant.</returns>
+    public string? Check()
+    {
+        Debug.Assert(Monitor.IsEntered(sync));
+        return _open.Check() ?? _free.Check();
+    }
+}
