@@ -98,7 +98,7 @@ public sealed partial class AddressSpace
             bracket = _brackets.Open();
             Volatile.Write(ref _active, _active + 1);
             generation = bracket.Generation;
-            walk = release ? WalkCursor.ForRelease(this) : new WalkCursor(_tree.Overlapping(range.Start, range.Last));
+            walk = release ? WalkCursor.ForRelease(_tree, _deferred) : new WalkCursor(_tree.Overlapping(range.Start, range.Last));
             hit = walk.MoveNext();
             if (hit && (_sequence & 1) == 0)
             {
@@ -364,71 +364,5 @@ public sealed partial class AddressSpace
         Volatile.Write(ref _sequence, _sequence + 1);
         ApplyDeferredLocked();
         return _waiters.WakeAll();
-    }
-
-    /// <summary>
-    /// What a walk visits: the tree's overlap walk, and for the release invalidation (§7) also
-    /// the inserts that were still deferred when it began — the release is the last
-    /// invalidation they can get. Those are marked (<see cref="SubscriptionState.PendingInsertWalked"/>)
-    /// under the lock, and the part of the deferred list they are in stays unchanged until the
-    /// last end (see <see cref="DeferredChanges"/>), so the cursor walks it without the lock and
-    /// without a snapshot.
-    /// </summary>
-    private struct WalkCursor(SubscriptionIndex.Walk tree)
-    {
-        private SubscriptionIndex.Walk _tree = tree;
-        private IntervalSubscription? _deferred;
-        private IntervalSubscription? _deferredLast;
-        private IntervalSubscription? _current;
-
-        public readonly IntervalSubscription Current => _current!;
-
-        // Under the lock, at the release's begin.
-        public static WalkCursor ForRelease(AddressSpace space)
-        {
-            Debug.Assert(Monitor.IsEntered(space._sync));
-            var cursor = new WalkCursor(space._tree.Overlapping(0, ulong.MaxValue))
-            {
-                _deferred = space._deferred.First,
-                _deferredLast = space._deferred.Last,
-            };
-            for (IntervalSubscription? s = cursor._deferred; s is not null; s = DeferredChanges.Next(s))
-            {
-                if (s.State == SubscriptionState.PendingInsert)
-                {
-                    s.State = SubscriptionState.PendingInsertWalked;
-                }
-            }
-
-            return cursor;
-        }
-
-        public bool MoveNext()
-        {
-            if (_tree.MoveNext())
-            {
-                _current = _tree.Current;
-                return true;
-            }
-
-            return _deferred is not null && MoveNextDeferred();
-        }
-
-        // The marked inserts keep a walked state (a queued removal of one is walked too);
-        // nothing else on that part of the list can ever take one.
-        private bool MoveNextDeferred()
-        {
-            while (_deferred is { } s)
-            {
-                _deferred = ReferenceEquals(s, _deferredLast) ? null : DeferredChanges.Next(s);
-                if (s.State is SubscriptionState.PendingInsertWalked or SubscriptionState.PendingRemoveWalked)
-                {
-                    _current = s;
-                    return true;
-                }
-            }
-
-            return false;
-        }
     }
 }

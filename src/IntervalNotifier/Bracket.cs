@@ -14,7 +14,7 @@ internal sealed class Bracket(AddressSpace space) : IListNode<Bracket>
     /// <summary>The address space the bracket belongs to.</summary>
     internal readonly AddressSpace Space = space;
 
-    /// <summary>The records returned by this bracket's start calls, pushed lock-free (semantics.md §6).</summary>
+    /// <summary>The records returned by this bracket's start calls, pushed lock-free (docs/contract.md §6).</summary>
     internal TreiberStackCore<FinishRecord, FinishRecord.Link> FinishList;
 
     /// <summary>Bumped when the bracket ends; a scope holds the value of its own use, so it matches only while that use is open.</summary>

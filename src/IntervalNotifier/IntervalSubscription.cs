@@ -38,7 +38,7 @@ public sealed class IntervalSubscription : IDisposable, IListNode<IntervalSubscr
     // A SubscriptionState, as an int so that it can be read with Volatile.
     private int _state;
 
-    // The address space's deferred-change list (semantics.md §5); guarded by its lock.
+    // The address space's deferred-change list (docs/contract.md §5); guarded by its lock.
     private ListLinks<IntervalSubscription> _deferredLinks;
 
     internal IntervalSubscription(AddressSpace space, ulong start, ulong last, IIntervalInvalidator invalidator)

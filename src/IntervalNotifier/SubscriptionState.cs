@@ -1,7 +1,7 @@
 namespace IntervalNotifier;
 
 /// <summary>
-/// Where a subscription is in its life (semantics.md §5); guarded by the address space's lock,
+/// Where a subscription is in its life (docs/contract.md §5); guarded by the address space's lock,
 /// read lock-free. The state alone says whether the subscription is in the tree, whether its
 /// change is deferred, and whether an unsubscribe must wait: nothing is reconstructed from the
 /// tree or the lists.

@@ -3,7 +3,7 @@ using Microsoft.Coyote.Specifications;
 namespace IntervalNotifier.SystematicTests;
 
 /// <summary>
-/// semantics.md §5 under Coyote: unsubscribes racing each other, cancellations and new odd
+/// docs/contract.md §5 under Coyote: unsubscribes racing each other, cancellations and new odd
 /// periods. When an unsubscribe returns, no callback of its subscription runs or will run.
 /// </summary>
 public sealed class DeferralScenarios(ITestOutputHelper output)
@@ -114,4 +114,65 @@ public sealed class DeferralScenarios(ITestOutputHelper output)
     [Fact]
     public void S5_Dispose_RacingCancelledUnsubscribeAsyncs_ReturnsOnlyWhenNoCallbackCanRun() =>
         Systematic.AssertNoBug(DisposeRacingCancelledUnsubscribes, 501, output);
+
+    // c. Deferral: subscribes and unsubscribes race invalidations. No callback runs after
+    //    Unsubscribe returns; afterwards the tree holds exactly the live subscriptions.
+    private sealed class NamedGuard(string name) : IIntervalInvalidator
+    {
+        public volatile bool Unsubscribed;
+        public int Calls;
+
+        public bool Invalidate(IntervalSubscription subscription, in InvalidationRange range, ulong currentSequence)
+        {
+            Specification.Assert(!Unsubscribed, $"{name}: callback after Unsubscribe returned");
+            Interlocked.Increment(ref Calls);
+            subscription.SetSequence(currentSequence);
+            return true;
+        }
+    }
+
+    private static async Task Deferral()
+    {
+        using var space = new AddressSpace();
+        var stays = new NamedGuard("stays");
+        var leaves = new NamedGuard("leaves");
+        var late = new NamedGuard("late");
+        var transient = new NamedGuard("transient");
+        space.Subscribe(0, 100, stays);
+        IntervalSubscription leaving = space.Subscribe(10, 10, leaves);
+        IntervalSubscription? lateSub = null;
+
+        Task invalidator1 = Task.Run(() => space.BeginInvalidation(new InvalidationRange(0, 50)).Dispose());
+        Task invalidator2 = Task.Run(() => space.BeginInvalidation(new InvalidationRange(15, 16)).Dispose());
+        Task unsubscriber = Task.Run(() =>
+        {
+            leaving.Unsubscribe();
+            leaves.Unsubscribed = true;
+        });
+        Task subscriber = Task.Run(() =>
+        {
+            lateSub = space.Subscribe(20, 5, late);
+            IntervalSubscription t = space.Subscribe(30, 5, transient);
+            t.Unsubscribe();
+            transient.Unsubscribed = true;
+        });
+
+        await invalidator1;
+        await invalidator2;
+        await unsubscriber;
+        await subscriber;
+
+        IntervalSubscription[] live = [.. space.GetSubscriptions()];
+        Specification.Assert(live.Length == 2 && space.SubscriptionCount == 2, $"{live.Length} live subscriptions, count {space.SubscriptionCount}");
+        Specification.Assert(live[0].Invalidator == stays && live[1] == lateSub, "the live set is not {stays, late}");
+
+        // The tree holds exactly them: a walk over everything calls exactly their callbacks.
+        int staysBefore = stays.Calls, lateBefore = late.Calls;
+        space.BeginInvalidation(new InvalidationRange(0, 1000)).Dispose();
+        Specification.Assert(stays.Calls == staysBefore + 1 && late.Calls == lateBefore + 1, "the walk missed a live subscription");
+    }
+
+    [Fact]
+    public void S5_Deferral_NoCallbackAfterUnsubscribe_TreeHoldsExactlyTheLive() =>
+        Systematic.AssertNoBug(Deferral, 303, output, raceChecking: true);
 }

@@ -3,8 +3,8 @@ using Microsoft.Coyote.Specifications;
 namespace IntervalNotifier.SystematicTests;
 
 /// <summary>
-/// Scenarios a, b, c and f of the verification plan: the sequence protocol, many writers,
-/// deferral, and the read side, explored by Coyote over thousands of schedules.
+/// docs/contract.md §3 under Coyote: the sequence protocol (mirror coherence), many writers, and
+/// the read side, explored over thousands of schedules.
 /// Inside a scenario, <see cref="Specification.Assert(bool, string)"/> reports a bug with its schedule.
 /// </summary>
 public sealed class ProtocolScenarios(ITestOutputHelper output)
@@ -85,10 +85,10 @@ public sealed class ProtocolScenarios(ITestOutputHelper output)
     };
 
     [Fact]
-    public void A_Coherence_NoStaleCopySurvivesBegin() => Systematic.AssertNoBug(Coherence(plantBug: false), 101, output, raceChecking: true);
+    public void S3_Coherence_NoStaleCopySurvivesBegin() => Systematic.AssertNoBug(Coherence(plantBug: false), 101, output, raceChecking: true);
 
     [Fact]
-    public void A_Coherence_FindsAMirrorThatSkipsReadRetry() => Systematic.AssertFindsBug(Coherence(plantBug: true), 101, output);
+    public void S3_Coherence_FindsAMirrorThatSkipsReadRetry() => Systematic.AssertFindsBug(Coherence(plantBug: true), 101, output);
 
     // b. Many writers: three threads open overlapping and disjoint brackets while a reader
     //    waits on a subscription. S is odd inside every bracket that hit something, even and
@@ -130,69 +130,8 @@ public sealed class ProtocolScenarios(ITestOutputHelper output)
     }
 
     [Fact]
-    public void B_ManyWriters_SequenceOddExactlyWhileInvalidating_EveryWaiterReleased() =>
+    public void S3_ManyWriters_SequenceOddExactlyWhileInvalidating_EveryWaiterReleased() =>
         Systematic.AssertNoBug(ManyWriters, 202, output);
-
-    // c. Deferral: subscribes and unsubscribes race invalidations. No callback runs after
-    //    Unsubscribe returns; afterwards the tree holds exactly the live subscriptions.
-    private sealed class Guarded(string name) : IIntervalInvalidator
-    {
-        public volatile bool Unsubscribed;
-        public int Calls;
-
-        public bool Invalidate(IntervalSubscription subscription, in InvalidationRange range, ulong currentSequence)
-        {
-            Specification.Assert(!Unsubscribed, $"{name}: callback after Unsubscribe returned");
-            Interlocked.Increment(ref Calls);
-            subscription.SetSequence(currentSequence);
-            return true;
-        }
-    }
-
-    private static async Task Deferral()
-    {
-        using var space = new AddressSpace();
-        var stays = new Guarded("stays");
-        var leaves = new Guarded("leaves");
-        var late = new Guarded("late");
-        var transient = new Guarded("transient");
-        space.Subscribe(0, 100, stays);
-        IntervalSubscription leaving = space.Subscribe(10, 10, leaves);
-        IntervalSubscription? lateSub = null;
-
-        Task invalidator1 = Task.Run(() => space.BeginInvalidation(new InvalidationRange(0, 50)).Dispose());
-        Task invalidator2 = Task.Run(() => space.BeginInvalidation(new InvalidationRange(15, 16)).Dispose());
-        Task unsubscriber = Task.Run(() =>
-        {
-            leaving.Unsubscribe();
-            leaves.Unsubscribed = true;
-        });
-        Task subscriber = Task.Run(() =>
-        {
-            lateSub = space.Subscribe(20, 5, late);
-            IntervalSubscription t = space.Subscribe(30, 5, transient);
-            t.Unsubscribe();
-            transient.Unsubscribed = true;
-        });
-
-        await invalidator1;
-        await invalidator2;
-        await unsubscriber;
-        await subscriber;
-
-        IntervalSubscription[] live = [.. space.GetSubscriptions()];
-        Specification.Assert(live.Length == 2 && space.SubscriptionCount == 2, $"{live.Length} live subscriptions, count {space.SubscriptionCount}");
-        Specification.Assert(live[0].Invalidator == stays && live[1] == lateSub, "the live set is not {stays, late}");
-
-        // The tree holds exactly them: a walk over everything calls exactly their callbacks.
-        int staysBefore = stays.Calls, lateBefore = late.Calls;
-        space.BeginInvalidation(new InvalidationRange(0, 1000)).Dispose();
-        Specification.Assert(stays.Calls == staysBefore + 1 && late.Calls == lateBefore + 1, "the walk missed a live subscription");
-    }
-
-    [Fact]
-    public void C_Deferral_NoCallbackAfterUnsubscribe_TreeHoldsExactlyTheLive() =>
-        Systematic.AssertNoBug(Deferral, 303, output, raceChecking: true);
 
     // f. The read side, including the lock-free fast path: a value ReadBegin returns is never
     //    the sequence of an invalidation still running (it would have had to wait), and a
@@ -231,7 +170,7 @@ public sealed class ProtocolScenarios(ITestOutputHelper output)
     }
 
     [Fact]
-    public void F_ReadSide_LockFreeReadBeginNeverReturnsARunningInvalidationsSequence() =>
+    public void S3_ReadSide_LockFreeReadBeginNeverReturnsARunningInvalidationsSequence() =>
         Systematic.AssertNoBug(ReadSide(readSequenceFirst: false), 606, output, raceChecking: true);
 
     // f, continued: subscriptions made while invalidations run are seeded so that the read side
@@ -285,10 +224,10 @@ public sealed class ProtocolScenarios(ITestOutputHelper output)
     }
 
     [Fact]
-    public void F_ReadSide_NewSubscriptionsDuringInvalidations_NeverKeepAStaleCopy() =>
+    public void S3_ReadSide_NewSubscriptionsDuringInvalidations_NeverKeepAStaleCopy() =>
         Systematic.AssertNoBug(ReadSideWithNewSubscriptions, 607, output, raceChecking: true);
 
     [Fact]
-    public void F_ReadSide_FindsAReadBeginThatReadsTheGlobalSequenceFirst() =>
+    public void S3_ReadSide_FindsAReadBeginThatReadsTheGlobalSequenceFirst() =>
         Systematic.AssertFindsBug(ReadSide(readSequenceFirst: true), 606, output);
 }

@@ -81,7 +81,7 @@ public sealed class TwoPassScenarios(ITestOutputHelper output)
     }
 
     [Fact]
-    public void D_TwoPass_EveryRecordFinishedOnceReturnedOnce_NeverHeldTwice() =>
+    public void S6_TwoPass_EveryRecordFinishedOnceReturnedOnce_NeverHeldTwice() =>
         Systematic.AssertNoBug(TwoPass, 404, output);
 
     private sealed class Item(int id) : TreiberStackNode<Item>
@@ -160,10 +160,10 @@ public sealed class TwoPassScenarios(ITestOutputHelper output)
     };
 
     [Fact]
-    public void E_FinishList_ConcurrentPushesRacingTakeAll_LoseAndDuplicateNothing() =>
+    public void S6_FinishList_ConcurrentPushesRacingTakeAll_LoseAndDuplicateNothing() =>
         Systematic.AssertNoBug(FinishList(plantBug: false), 505, output);
 
     [Fact]
-    public void E_FinishList_FindsAPushWithoutCompareAndSwap() =>
+    public void S6_FinishList_FindsAPushWithoutCompareAndSwap() =>
         Systematic.AssertFindsBug(FinishList(plantBug: true), 505, output);
 }

@@ -3,7 +3,7 @@ using System.Diagnostics.Metrics;
 namespace IntervalNotifier.Diagnostics;
 
 /// <summary>
-/// Records one address space's measurements (semantics.md §8). Free when nobody listens (a branch
+/// Records one address space's measurements (docs/contract.md §8). Free when nobody listens (a branch
 /// per instrument), and failure-safe: a listener is user code, and one that throws loses its
 /// measurement but never turns the operation it measures into a failure — an operation either
 /// fails with no effect or succeeds, and diagnostics do not decide which. Called outside the

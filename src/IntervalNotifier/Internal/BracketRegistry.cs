@@ -5,7 +5,7 @@ namespace IntervalNotifier.Internal;
 /// <summary>
 /// The open brackets of one address space, and the closed ones kept for reuse so that a bracket
 /// allocates nothing in steady state. Each open bracket names the thread that began it, which
-/// must not wait for the bracket's end (self-wait detection, semantics.md §3 and §5).
+/// must not wait for the bracket's end (self-wait detection, docs/contract.md §3 and §5).
 /// </summary>
 /// <remarks>Guarded by the address space's lock: every member asserts that the caller holds it.</remarks>
 internal sealed class BracketRegistry(object sync, AddressSpace space)

@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace IntervalNotifier.Internal;
 
 /// <summary>
-/// The tree changes deferred during one odd period (semantics.md §5): subscriptions whose insert
+/// The tree changes deferred during one odd period (docs/contract.md §5): subscriptions whose insert
 /// or removal the last end applies, in the order they were deferred.
 /// </summary>
 /// <remarks>

@@ -69,43 +69,11 @@ internal struct IntrusiveList<T>
 
     /// <summary>Appends <paramref name="node"/>, which must be in no list.</summary>
     /// <param name="node">The node.</param>
-    public void AddLast(T node)
-    {
-        ref ListLinks<T> links = ref T.LinksOf(node);
-        Debug.Assert(links.Previous is null && links.Next is null && !ReferenceEquals(_first, node), "The node is already linked.");
-        links.Previous = _last;
-        if (_last is null)
-        {
-            _first = node;
-        }
-        else
-        {
-            T.LinksOf(_last).Next = node;
-        }
-
-        _last = node;
-        _count++;
-    }
+    public void AddLast(T node) => LinkBetween(node, _last, null);
 
     /// <summary>Prepends <paramref name="node"/>, which must be in no list.</summary>
     /// <param name="node">The node.</param>
-    public void AddFirst(T node)
-    {
-        ref ListLinks<T> links = ref T.LinksOf(node);
-        Debug.Assert(links.Previous is null && links.Next is null && !ReferenceEquals(_first, node), "The node is already linked.");
-        links.Next = _first;
-        if (_first is null)
-        {
-            _last = node;
-        }
-        else
-        {
-            T.LinksOf(_first).Previous = node;
-        }
-
-        _first = node;
-        _count++;
-    }
+    public void AddFirst(T node) => LinkBetween(node, null, _first);
 
     /// <summary>Unlinks <paramref name="node"/>, which must be in this list, and clears its links.</summary>
     /// <param name="node">The node.</param>
@@ -182,6 +150,34 @@ internal struct IntrusiveList<T>
         }
 
         return node;
+    }
+
+    // Links `node` between two adjacent nodes (null: the list's end on that side).
+    private void LinkBetween(T node, T? previous, T? next)
+    {
+        ref ListLinks<T> links = ref T.LinksOf(node);
+        Debug.Assert(links.Previous is null && links.Next is null && !ReferenceEquals(_first, node), "The node is already linked.");
+        links.Previous = previous;
+        links.Next = next;
+        if (previous is null)
+        {
+            _first = node;
+        }
+        else
+        {
+            T.LinksOf(previous).Next = node;
+        }
+
+        if (next is null)
+        {
+            _last = node;
+        }
+        else
+        {
+            T.LinksOf(next).Previous = node;
+        }
+
+        _count++;
     }
 
     /// <summary>Checks the links against each other; for <c>AssertInvariants</c> and tests. O(n).</summary>

@@ -3,7 +3,7 @@ using IntervalNotifier.Collections;
 namespace IntervalNotifier.Internal;
 
 /// <summary>
-/// The address space's interval index of inserted subscriptions (semantics.md §2): the walk
+/// The address space's interval index of inserted subscriptions (docs/contract.md §2): the walk
 /// order (ascending start, earlier inserted first among equal starts), overlap walks that
 /// allocate nothing. Subscriptions reach it through an entry of their own, so that no public
 /// type of the library derives from the index's node type.

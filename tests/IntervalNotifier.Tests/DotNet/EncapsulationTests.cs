@@ -3,7 +3,7 @@ using System.Reflection;
 namespace IntervalNotifier.Tests.DotNet;
 
 /// <summary>
-/// semantics.md §8 (misuse is an exception, never a silent corruption): no public base class or
+/// docs/contract.md §8 (misuse is an exception, never a silent corruption): no public base class or
 /// member lets a user link a subscription or a finish record into a structure of their own, or
 /// unlink one behind the address space's back.
 /// </summary>

@@ -4,7 +4,7 @@ using IntervalNotifier.Diagnostics;
 namespace IntervalNotifier.Tests.DotNet;
 
 /// <summary>
-/// semantics.md §8 (observability): a metrics listener is user code and may throw. An operation
+/// docs/contract.md §8 (observability): a metrics listener is user code and may throw. An operation
 /// either fails with no effect or succeeds; what a listener does never decides which.
 /// </summary>
 [Trait("Found", "design review")]

@@ -14,6 +14,7 @@ namespace IntervalNotifier.Tests.Stress;
 /// from the seed alone, so the same seed replays the same operation sequence (the interleaving
 /// is up to the machine).
 /// </remarks>
+[Trait("Category", "Stress")]
 public sealed class SoakTests(ITestOutputHelper output)
 {
     private const int Pages = 256;

@@ -1,7 +1,7 @@
 namespace IntervalNotifier.Tests.Teardown;
 
 /// <summary>
-/// semantics.md §7: teardown completes whatever happens, and a second <c>Dispose</c> does nothing
+/// docs/contract.md §7: teardown completes whatever happens, and a second <c>Dispose</c> does nothing
 /// more — but it does not return before the first one's teardown has finished.
 /// </summary>
 [Trait("Found", "design review")]

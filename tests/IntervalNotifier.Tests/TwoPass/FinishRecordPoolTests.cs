@@ -1,6 +1,6 @@
 namespace IntervalNotifier.Tests.TwoPass;
 
-/// <summary>semantics.md §6, allocation and fallback: the bounded pool and fault injection.</summary>
+/// <summary>docs/contract.md §6, allocation and fallback: the bounded pool and fault injection.</summary>
 public sealed class FinishRecordPoolTests(ITestOutputHelper output)
 {
     [Fact]
@@ -246,7 +246,9 @@ public sealed class FinishRecordPoolTests(ITestOutputHelper output)
     public void CoreReturn_OfARecordThePoolDidNotRent_Throws()
     {
         IFinishRecordPool pool = new FinishRecordPool<FinishRecord>(1);
-        Assert.Throws<InvalidOperationException>(() => pool.ReturnFromCore(new FinishRecord()));
+        var record = new FinishRecord();
+        Assert.Null(record.ClaimHold(pool)); // the core returns only records it holds
+        Assert.Throws<InvalidOperationException>(() => pool.ReturnFromCore(record));
     }
 
     [Fact]

@@ -1,7 +1,7 @@
 namespace IntervalNotifier.Tests.TwoPass;
 
 /// <summary>
-/// semantics.md §6 and §8: a pooled record may be in one finish list at a time, and no return to
+/// docs/contract.md §6 and §8: a pooled record may be in one finish list at a time, and no return to
 /// its pool — by the core rejecting a record returned with <see langword="false"/>, or by the
 /// user — can unlink it from a list that holds it. Every return claims the record first.
 /// </summary>

@@ -3,7 +3,7 @@ using IntervalNotifier.Diagnostics;
 
 namespace IntervalNotifier.Tests.TwoPass;
 
-/// <summary>semantics.md §6: two-pass invalidation.</summary>
+/// <summary>docs/contract.md §6: two-pass invalidation.</summary>
 public sealed class TwoPassInvalidationTests
 {
     private static (AddressSpace Space, TwoPassDevice[] Devices, List<string> Log) Devices(int n, FinishRecordPool<DeviceRecord> pool, AddressSpaceOptions? options = null)

@@ -1,4 +1,4 @@
-namespace IntervalNotifier.Tests.Core;
+namespace IntervalNotifier.Tests.Allocation;
 
 [CollectionDefinition(nameof(RunsAlone), DisableParallelization = true)]
 public sealed class RunsAlone;

@@ -1,8 +1,8 @@
 using IntervalNotifier.Diagnostics;
 
-namespace IntervalNotifier.Tests.Core;
+namespace IntervalNotifier.Tests.NonBlockable;
 
-/// <summary>semantics.md §4: non-blockable invalidations.</summary>
+/// <summary>docs/contract.md §4: non-blockable invalidations.</summary>
 public sealed class NonBlockableTests
 {
     private static InvalidationRange NonBlockable(ulong start, ulong end) => new(start, end, Blockable: false);

@@ -1,6 +1,7 @@
-namespace IntervalNotifier.Tests.TwoPass;
+namespace IntervalNotifier.Tests.Stress;
 
 /// <summary>Concurrent two-pass invalidations: bounded in time, seeded, the seed printed on failure.</summary>
+[Trait("Category", "Stress")]
 public sealed class TwoPassStressTests(ITestOutputHelper output)
 {
     [Theory]

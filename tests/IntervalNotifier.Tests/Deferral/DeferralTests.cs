@@ -1,8 +1,8 @@
 using IntervalNotifier.Diagnostics;
 
-namespace IntervalNotifier.Tests.Core;
+namespace IntervalNotifier.Tests.Deferral;
 
-/// <summary>semantics.md §5: tree changes during invalidations.</summary>
+/// <summary>docs/contract.md §5: tree changes during invalidations.</summary>
 public sealed class DeferralTests
 {
     [Fact]
@@ -284,5 +284,84 @@ public sealed class DeferralTests
         Waiting.Completes(Waiting.OnThread(scope.Dispose), "end");
         Waiting.Completes(first, "first unsubscribe");
         Waiting.Completes(second, "dispose");
+    }
+
+    private sealed class UnsubscribingDevice(bool inFinish) : ITwoPassIntervalInvalidator
+    {
+        public IntervalSubscription? Victim { get; set; }
+
+        public Exception? Thrown { get; private set; }
+
+        public bool Invalidate(IntervalSubscription subscription, in InvalidationRange range, ulong currentSequence) => true;
+
+        public bool InvalidateStart(IntervalSubscription subscription, in InvalidationRange range, ulong currentSequence, out FinishRecord? finish)
+        {
+            finish = range.Event == InvalidationEvent.Release ? null : new FinishRecord();
+            if (!inFinish && finish is not null)
+            {
+                Thrown = Record.Exception(Victim!.Unsubscribe);
+            }
+
+            return true;
+        }
+
+        public void InvalidateFinish(FinishRecord finish)
+        {
+            if (inFinish)
+            {
+                Thrown = Record.Exception(Victim!.Unsubscribe);
+            }
+        }
+    }
+
+    [Theory]
+    [Trait("Found", "review")]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Unsubscribe_FromAStartOrFinishPass_WhenItWouldWait_Throws(bool inFinish)
+    {
+        using var space = new AddressSpace();
+        var device = new UnsubscribingDevice(inFinish);
+        space.Subscribe(0, 10, device);
+        device.Victim = space.Subscribe(500, 10, new RecordingInvalidator());
+        space.BeginInvalidation(new InvalidationRange(0, 10)).Dispose();
+        Assert.IsType<InvalidOperationException>(device.Thrown);
+        Assert.True(device.Victim.IsSubscribed);
+    }
+
+    [Fact]
+    [Trait("Found", "mutation testing")]
+    public void Dispose_WhileAnotherThreadUnsubscribes_FromAThreadHoldingABracket_Throws()
+    {
+        using var space = new AddressSpace();
+        IntervalSubscription s = space.Subscribe(0, 10, new RecordingInvalidator());
+        Task unsubscribe;
+        using (space.BeginInvalidation(new InvalidationRange(0, 10)))
+        {
+            unsubscribe = Waiting.OnThread(s.Unsubscribe);
+            Waiting.Until(() => !s.IsSubscribed, "the removal is queued");
+            Assert.Throws<InvalidOperationException>(s.Dispose);
+        }
+
+        Waiting.Completes(unsubscribe, "unsubscribe");
+    }
+
+    [Fact]
+    [Trait("Found", "mutation testing")]
+    public async Task Dispose_WaitingOnACancelledUnsubscribeAsync_UnsubscribesItself()
+    {
+        using var space = new AddressSpace();
+        IntervalSubscription s = space.Subscribe(0, 10, new RecordingInvalidator());
+        InvalidationScope scope = await Waiting.OnThread(() => space.BeginInvalidation(new InvalidationRange(0, 10)));
+        using var cts = new CancellationTokenSource();
+        Task unsubscribeAsync = await Waiting.OnThread(() => s.UnsubscribeAsync(cts.Token).AsTask());
+        Task dispose = Waiting.OnThread(s.Dispose); // waits for the other's removal
+        Waiting.AssertBlocked(dispose, "Dispose");
+        await cts.CancelAsync();                    // the other's removal is taken back
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => unsubscribeAsync.WaitAsync(Waiting.Patience, TestContext.Current.CancellationToken));
+        await Waiting.OnThread(scope.Dispose);
+        await dispose.WaitAsync(Waiting.Patience, TestContext.Current.CancellationToken);
+        Assert.False(s.IsSubscribed);               // Dispose went on and unsubscribed it
+        Assert.Equal(0, space.SubscriptionCount);
     }
 }

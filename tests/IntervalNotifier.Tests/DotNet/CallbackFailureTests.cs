@@ -1,8 +1,8 @@
 using IntervalNotifier.Diagnostics;
 
-namespace IntervalNotifier.Tests.Core;
+namespace IntervalNotifier.Tests.DotNet;
 
-/// <summary>semantics.md §8: throwing callbacks and misuse.</summary>
+/// <summary>docs/contract.md §8: throwing callbacks and misuse.</summary>
 public sealed class CallbackFailureTests
 {
     [Fact]
@@ -117,5 +117,33 @@ public sealed class CallbackFailureTests
         s.Unsubscribe();
         Assert.Throws<InvalidOperationException>(s.Unsubscribe);
         Assert.Throws<InvalidOperationException>(() => { _ = s.UnsubscribeAsync(TestContext.Current.CancellationToken).AsTask(); }); // synchronously
+    }
+
+    [Fact]
+    [Trait("Found", "mutation testing")]
+    public void ThreeThrowingCallbacks_AllReachTheAggregate()
+    {
+        using var space = new AddressSpace();
+        Exception[] thrown = [new FormatException("1"), new FormatException("2"), new FormatException("3")];
+        for (int i = 0; i < 3; i++)
+        {
+            Exception e = thrown[i];
+            space.Subscribe((ulong)i, 10, new RecordingInvalidator(onInvalidate: (_, r, _) => r.Event == InvalidationEvent.Release ? true : throw e));
+        }
+
+        var aggregate = Assert.Throws<AggregateException>(() => space.BeginInvalidation(new InvalidationRange(0, 20)));
+        Assert.Equal(thrown, aggregate.InnerExceptions);
+    }
+
+    [Fact]
+    [Trait("Found", "mutation testing")]
+    public void ThrowingCallback_InANonBlockableWalk_TheWalkGoesOn()
+    {
+        using var space = new AddressSpace();
+        var after = new RecordingInvalidator();
+        space.Subscribe(0, 10, new RecordingInvalidator(onInvalidate: (_, r, _) => r.Event == InvalidationEvent.Release ? true : throw new FormatException()));
+        space.Subscribe(5, 10, after);
+        Assert.Throws<FormatException>(() => space.TryBeginInvalidation(new InvalidationRange(0, 20, Blockable: false), out _));
+        Assert.Equal(1, after.Count);
     }
 }

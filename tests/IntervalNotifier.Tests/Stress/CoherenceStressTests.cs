@@ -1,10 +1,11 @@
-namespace IntervalNotifier.Tests.Core;
+namespace IntervalNotifier.Tests.Stress;
 
 /// <summary>
-/// The mirror's coherence (semantics.md §3): a device mirror of a primary page table, kept by
+/// The mirror's coherence (docs/contract.md §3): a device mirror of a primary page table, kept by
 /// two fault threads on the §3 fault path, while two invalidator threads change the primary
 /// inside brackets. Bounded in time, seeded; the seed is printed on failure.
 /// </summary>
+[Trait("Category", "Stress")]
 public sealed class CoherenceStressTests(ITestOutputHelper output)
 {
     private const int Pages = 64;

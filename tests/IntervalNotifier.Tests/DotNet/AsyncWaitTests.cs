@@ -1,6 +1,6 @@
-namespace IntervalNotifier.Tests.Core;
+namespace IntervalNotifier.Tests.DotNet;
 
-/// <summary>semantics.md §8: awaitable ReadBegin and Unsubscribe, with cancellation.</summary>
+/// <summary>docs/contract.md §8: awaitable ReadBegin and Unsubscribe, with cancellation.</summary>
 public sealed class AsyncWaitTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -138,5 +138,18 @@ public sealed class AsyncWaitTests
         scope.Dispose();
         ulong[] seqs = await Task.WhenAll(reads).WaitAsync(Waiting.Patience, Ct);
         Assert.All(seqs, s => Assert.Equal(3UL, s));
+    }
+
+    [Fact]
+    [Trait("Found", "review")]
+    public void UnsubscribeAsync_ByAThreadHoldingAnOpenBracket_WhenItWouldWait_ThrowsSynchronously()
+    {
+        using var space = new AddressSpace();
+        IntervalSubscription s = space.Subscribe(0, 10, new RecordingInvalidator());
+        using (space.BeginInvalidation(new InvalidationRange(0, 10)))
+        {
+            Assert.Throws<InvalidOperationException>(() => { _ = s.UnsubscribeAsync(TestContext.Current.CancellationToken).AsTask(); });
+            Assert.True(s.IsSubscribed);
+        }
     }
 }

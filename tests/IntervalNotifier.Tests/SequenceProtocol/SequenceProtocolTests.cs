@@ -1,6 +1,6 @@
-namespace IntervalNotifier.Tests.Core;
+namespace IntervalNotifier.Tests.SequenceProtocol;
 
-/// <summary>semantics.md §3: the sequence protocol (collision–retry).</summary>
+/// <summary>docs/contract.md §3: the sequence protocol (collision–retry).</summary>
 public sealed class SequenceProtocolTests
 {
     [Fact]
@@ -253,5 +253,37 @@ public sealed class SequenceProtocolTests
         space.BeginInvalidation(new InvalidationRange(0, 10)).Dispose();
         Assert.True(otherThreadCompleted);
         Assert.Equal(2, space.SubscriptionCount);
+    }
+
+    [Fact]
+    [Trait("Found", "review")]
+    public void Sequence_WrapsAroundTwoToTheSixtyFour_ComparedForEqualityOnly()
+    {
+        using var space = new AddressSpace(null, ulong.MaxValue - 3);
+        var inv = new RecordingInvalidator();
+        IntervalSubscription s = space.Subscribe(0, 10, inv);
+        Assert.Equal(ulong.MaxValue - 4, s.Sequence);
+        for (int i = 0; i < 4; i++)
+        {
+            ulong seq = s.ReadBegin();
+            Assert.False(s.ReadRetry(seq));
+            Task<ulong> reader;
+            using (space.BeginInvalidation(new InvalidationRange(0, 10)))
+            {
+                Assert.True(s.ReadRetry(seq));
+                Assert.Equal(1UL, space.Sequence & 1);
+                reader = Waiting.OnThread(s.ReadBegin);
+                Waiting.AssertBlocked(reader, "ReadBegin across the wrap");
+            }
+
+            Assert.Equal(s.Sequence, Waiting.Completes(reader, "ReadBegin after the end"));
+            Assert.Equal(0UL, space.Sequence & 1);
+        }
+
+        // MaxValue-3 → odd MaxValue-2 → MaxValue-1 → odd MaxValue → 0 (wrapped) → 1 → 2 → 3 → 4.
+        Assert.Equal(4UL, space.Sequence);
+        Assert.Equal([ulong.MaxValue - 2, ulong.MaxValue, 1UL, 3UL], inv.Calls.Select(c => c.Sequence));
+        IntervalSubscription fresh = space.Subscribe(0, 10, inv);
+        Assert.Equal(3UL, fresh.Sequence);
     }
 }

@@ -1,6 +1,6 @@
-namespace IntervalNotifier.Tests.Core;
+namespace IntervalNotifier.Tests.Ranges;
 
-/// <summary>semantics.md §2: ranges, validation, walk order, events and owner.</summary>
+/// <summary>docs/contract.md §2: ranges, validation, walk order, events and owner.</summary>
 public sealed class RangeTests
 {
     private static readonly RecordingInvalidator Nop = new();
@@ -240,5 +240,36 @@ public sealed class RangeTests
         a.Unsubscribe();
         Assert.Equal(3, space.SubscriptionCount);
         Assert.DoesNotContain(a, space.GetSubscriptions());
+    }
+
+    [Fact]
+    [Trait("Found", "review")]
+    public void RangesMadeWithWith_AreValidatedWhenAnInvalidationBegins()
+    {
+        using var space = new AddressSpace();
+        var range = new InvalidationRange(0, 10);
+        Assert.Equal("range", Assert.Throws<ArgumentException>(() => space.BeginInvalidation(range with { Start = 20 })).ParamName);
+        Assert.Equal("range", Assert.Throws<ArgumentException>(() => space.BeginInvalidation(range with { Owner = new object() })).ParamName);
+        Assert.Equal("range", Assert.Throws<ArgumentException>(() => space.BeginInvalidation(range with { Event = (InvalidationEvent)42 })).ParamName);
+        Assert.Equal(0, space.ActiveInvalidations);
+
+        InvalidationRange moved = range with { Start = 5, End = 0 }; // End = 0: up to 2^64 - 1
+        Assert.Equal(ulong.MaxValue, moved.Last);
+        var inv = new RecordingInvalidator();
+        space.SubscribeInclusive(ulong.MaxValue, ulong.MaxValue, inv);
+        space.BeginInvalidation(moved).Dispose();
+        Assert.Equal(1, inv.Count);
+        space.BeginInvalidation(range with { Event = InvalidationEvent.Migrate, Owner = space }).Dispose();
+    }
+
+    [Fact]
+    [Trait("Found", "mutation testing")]
+    public void InvalidationRange_ToString_IsReadable()
+    {
+        Assert.Equal("[0x1000, 0x1fff] Unmap blockable", new InvalidationRange(0x1000, 0x2000).ToString());
+        Assert.Equal("[0x0, 0xffffffffffffffff] Migrate non-blockable owner me",
+            InvalidationRange.Inclusive(0, ulong.MaxValue, InvalidationEvent.Migrate, blockable: false, owner: "me").ToString());
+        Assert.Equal("(default InvalidationRange)", default(InvalidationRange).ToString());
+        Assert.Equal("[0x10, 0x1f]", new AddressSpace().Subscribe(0x10, 0x10, new RecordingInvalidator()).ToString());
     }
 }

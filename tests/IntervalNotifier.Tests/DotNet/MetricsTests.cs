@@ -1,0 +1,106 @@
+using IntervalNotifier.Diagnostics;
+
+namespace IntervalNotifier.Tests.DotNet;
+
+/// <summary>semantics.md §8 (observability): what the instruments count, and when.</summary>
+public sealed class MetricsTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    [Trait("Found", "review")]
+    public void Metrics_CountInvalidationsByEvent_Callbacks_FinishRecords_Fallbacks_AndWaits()
+    {
+        using var metrics = MetricsRecorder.ForNewSpace();
+        using var space = new AddressSpace(metrics.Options);
+        var pool = new FinishRecordPool<DeviceRecord>(1);
+        space.Subscribe(0, 10, new TwoPassDevice("a", pool));
+        space.Subscribe(0, 10, new TwoPassDevice("b", pool)); // the pool has one record: b falls back
+        IntervalSubscription single = space.Subscribe(0, 10, new RecordingInvalidator());
+
+        space.BeginInvalidation(new InvalidationRange(0, 10, InvalidationEvent.Clear)).Dispose();
+        Task<ulong> reader;
+        using (space.BeginInvalidation(new InvalidationRange(0, 10, InvalidationEvent.SoftDirty)))
+        {
+            reader = Waiting.OnThread(single.ReadBegin);
+            Waiting.AssertBlocked(reader, "reader");
+        }
+
+        Waiting.Completes(reader, "reader");
+        Waiting.Until(() => metrics[NotifierMetrics.Waits] == 1, "the wait is counted");
+        Assert.Equal(2, metrics[NotifierMetrics.Invalidations]);
+        Assert.Equal(["Clear", "SoftDirty"], metrics.TagValues(NotifierMetrics.Invalidations, NotifierMetrics.EventTag));
+        Assert.Equal(6, metrics[NotifierMetrics.Callbacks]);
+        Assert.Equal(2, metrics[NotifierMetrics.FinishRecords]);
+        Assert.Equal(2, metrics[NotifierMetrics.Fallbacks]);
+        Assert.Equal(["read_begin"], metrics.TagValues(NotifierMetrics.Waits, NotifierMetrics.WaitTag));
+    }
+
+    [Fact]
+    [Trait("Found", "review")]
+    public void Metrics_AThrowingStartIsNotCountedAsAFallback()
+    {
+        using var metrics = MetricsRecorder.ForNewSpace();
+        using var space = new AddressSpace(metrics.Options);
+        var device = new TwoPassDevice("a", new FinishRecordPool<DeviceRecord>(1, AllocationFaults.Always))
+        {
+            OnStart = r => r.Event == InvalidationEvent.Release ? true : throw new FormatException(),
+        };
+        space.Subscribe(0, 10, device);
+        Assert.Throws<FormatException>(() => space.BeginInvalidation(new InvalidationRange(0, 10)));
+        Assert.Equal(0, metrics[NotifierMetrics.Fallbacks]);
+        Assert.Equal(1, metrics[NotifierMetrics.CallbackExceptions]);
+    }
+
+    [Fact]
+    [Trait("Found", "mutation testing")]
+    public void Metrics_DeferredInsertsAreCountedOnlyWhenDeferred()
+    {
+        using var metrics = MetricsRecorder.ForNewSpace();
+        using var space = new AddressSpace(metrics.Options);
+        space.Subscribe(0, 10, new RecordingInvalidator());
+        space.Subscribe(20, 10, new RecordingInvalidator()); // idle: not deferred
+        using (space.BeginInvalidation(new InvalidationRange(0, 10)))
+        {
+            space.Subscribe(0, 5, new RecordingInvalidator()); // deferred
+        }
+
+        Assert.Equal(1, metrics[NotifierMetrics.DeferredChanges]);
+    }
+
+    [Fact]
+    [Trait("Found", "mutation testing")]
+    public void Metrics_AWaitingUnsubscribe_CountsADeferredRemoveAndAWait()
+    {
+        using var metrics = MetricsRecorder.ForNewSpace();
+        using var space = new AddressSpace(metrics.Options);
+        IntervalSubscription s = space.Subscribe(0, 10, new RecordingInvalidator());
+        IntervalSubscription quick = space.Subscribe(100, 10, new RecordingInvalidator());
+        quick.Unsubscribe(); // idle: neither deferred nor waiting
+        InvalidationScope scope = space.BeginInvalidation(new InvalidationRange(0, 10));
+        Task unsubscribe = Waiting.OnThread(s.Unsubscribe);
+        Waiting.AssertBlocked(unsubscribe, "unsubscribe");
+        scope.Dispose();
+        Waiting.Completes(unsubscribe, "unsubscribe");
+        Assert.Equal(["remove"], metrics.TagValues(NotifierMetrics.DeferredChanges, NotifierMetrics.ChangeTag));
+        Assert.Equal(["unsubscribe"], metrics.TagValues(NotifierMetrics.Waits, NotifierMetrics.WaitTag));
+    }
+
+    [Fact]
+    [Trait("Found", "mutation testing")]
+    public async Task Metrics_AsyncWaits_AreCountedToo()
+    {
+        using var metrics = MetricsRecorder.ForNewSpace();
+        using var space = new AddressSpace(metrics.Options);
+        IntervalSubscription a = space.Subscribe(0, 10, new RecordingInvalidator());
+        IntervalSubscription b = space.Subscribe(0, 10, new RecordingInvalidator());
+        InvalidationScope scope = space.BeginInvalidation(new InvalidationRange(0, 10));
+        Task<ulong> read = await Waiting.OnThread(() => a.ReadBeginAsync(Ct).AsTask());
+        Task unsubscribe = await Waiting.OnThread(() => b.UnsubscribeAsync(Ct).AsTask());
+        scope.Dispose();
+        await read.WaitAsync(Waiting.Patience, Ct);
+        await unsubscribe.WaitAsync(Waiting.Patience, Ct);
+        Assert.Equal(["read_begin", "unsubscribe"], metrics.TagValues(NotifierMetrics.Waits, NotifierMetrics.WaitTag).Order());
+        Assert.Equal(["remove"], metrics.TagValues(NotifierMetrics.DeferredChanges, NotifierMetrics.ChangeTag));
+    }
+}
