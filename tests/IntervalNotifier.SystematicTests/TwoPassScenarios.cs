@@ -3,7 +3,7 @@ using Microsoft.Coyote.Specifications;
 
 namespace IntervalNotifier.SystematicTests;
 
-/// <summary>Scenarios d and e of the verification plan: two-pass records and the finish list.</summary>
+/// <summary>docs/contract.md §6 under Coyote: two-pass records, the record pool's caches, and the finish list.</summary>
 public sealed class TwoPassScenarios(ITestOutputHelper output)
 {
     private sealed class Record : FinishRecord
@@ -83,6 +83,73 @@ public sealed class TwoPassScenarios(ITestOutputHelper output)
     [Fact]
     public void S6_TwoPass_EveryRecordFinishedOnceReturnedOnce_NeverHeldTwice() =>
         Systematic.AssertNoBug(TwoPass, 404, output);
+
+    // The pool's fast path: per-thread caches that refill from the shared pool in batches and
+    //    spill back, under concurrent invalidations from several threads, two pools, faults on,
+    //    and a user renting and returning directly on yet another thread. Every record is
+    //    finished once and returned once, never held by two owners; the bound is never exceeded
+    //    and every record is back at the end.
+    private static async Task PoolCaches()
+    {
+        using var space = new AddressSpace();
+        var small = new FinishRecordPool<Record>(2, AllocationFaults.Random(0.3, 7));
+        var large = new FinishRecordPool<Record>(3, AllocationFaults.EveryNth(4));
+        var devices = new[] { new Device(small), new Device(large), new Device(small) };
+        space.Subscribe(0, 10, devices[0]);
+        space.Subscribe(5, 10, devices[1]);
+        space.Subscribe(8, 10, devices[2]);
+
+        void CheckBounds()
+        {
+            foreach (FinishRecordPool<Record> pool in new[] { small, large })
+            {
+                int available = pool.SharedAvailable;
+                Specification.Assert(available >= 0 && available <= pool.Capacity, $"the shared pool claims {available} of {pool.Capacity} records");
+                Specification.Assert(pool.Rented <= pool.Capacity, $"{pool.Rented} records rented from a pool of {pool.Capacity}");
+            }
+        }
+
+        Task Invalidator(ulong start, ulong end) => Task.Run(() =>
+        {
+            for (int i = 0; i < 2; i++)
+            {
+                space.BeginInvalidation(new InvalidationRange(start, end)).Dispose();
+                CheckBounds();
+            }
+        });
+        Task user = Task.Run(() =>
+        {
+            for (int i = 0; i < 2; i++)
+            {
+                if (small.TryRent(out Record? r))
+                {
+                    Specification.Assert(Interlocked.CompareExchange(ref r.Owner, -1, 0) == 0, "a record rented directly is held by another owner");
+                    CheckBounds();
+                    Volatile.Write(ref r.Owner, 0);
+                    small.Return(r);
+                }
+            }
+        });
+
+        Task t1 = Invalidator(0, 20);
+        Task t2 = Invalidator(6, 9);
+        Task t3 = Invalidator(9, 12);
+        await t1;
+        await t2;
+        await t3;
+        await user;
+
+        CheckBounds();
+        Specification.Assert(small.Rented == 0 && large.Rented == 0, $"records not returned: {small.Rented}, {large.Rented}");
+        foreach (Device d in devices)
+        {
+            Specification.Assert(d.Starts == d.Finishes + d.Fallbacks, $"starts {d.Starts} != finishes {d.Finishes} + fallbacks {d.Fallbacks}");
+        }
+    }
+
+    [Fact]
+    public void S6_PoolCaches_RefillAndSpillUnderConcurrentInvalidations_EveryRecordFinishedAndReturnedOnce() =>
+        Systematic.AssertNoBug(PoolCaches, 405, output);
 
     private sealed class Item(int id) : TreiberStackNode<Item>
     {

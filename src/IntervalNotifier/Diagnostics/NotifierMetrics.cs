@@ -48,6 +48,15 @@ public static class NotifierMetrics
     /// <summary>Counter: waits for invalidations to end (tagged with <see cref="WaitTag"/>).</summary>
     public const string Waits = "intervalnotifier.waits";
 
+    /// <summary>Observable gauge: finish records rented from a pool and not yet returned (tagged with <see cref="PoolTag"/>).</summary>
+    public const string PoolRecordsOut = "intervalnotifier.pool.records_out";
+
+    /// <summary>Observable counter: rents from a finish-record pool that failed (tagged with <see cref="PoolTag"/>).</summary>
+    public const string PoolFailures = "intervalnotifier.pool.failures";
+
+    /// <summary>Tag: a finish-record pool, as its record type and a number (<c>DeviceRecord#1</c>).</summary>
+    public const string PoolTag = "intervalnotifier.pool";
+
     /// <summary>Tag: the address space's name.</summary>
     public const string AddressSpaceTag = "intervalnotifier.address_space";
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using IntervalNotifier.Collections;
+using Microsoft.Extensions.ObjectPool;
 
 namespace IntervalNotifier;
 
@@ -25,7 +26,7 @@ namespace IntervalNotifier;
 /// </para>
 /// </remarks>
 [DebuggerDisplay("Subscription = {Subscription}")]
-public class FinishRecord
+public class FinishRecord : IResettable
 {
     // The party that holds this record — the bracket whose finish list links it, or the pool
     // that is taking it back — or null. Claimed by compare-and-swap (see ClaimHold).
@@ -47,15 +48,17 @@ public class FinishRecord
     internal object? Holder => Volatile.Read(ref _holder);
 
     /// <summary>
-    /// Called when a pooled record goes back to its pool, after its finish call: clear what the
-    /// derived class stored so that the next renter starts clean. The base clears
-    /// <see cref="Subscription"/> after this call. The default does nothing.
+    /// Called when a pooled record goes back to its pool, after its finish call (the
+    /// <see cref="IResettable"/> convention of Microsoft.Extensions.ObjectPool): clear what the
+    /// derived class stored so that the next renter starts clean. The pool clears
+    /// <see cref="Subscription"/> itself. The default does nothing and returns <see langword="true"/>.
     /// </summary>
-    protected virtual void Reset()
-    {
-    }
-
-    internal void ResetForPool() => Reset();
+    /// <returns>
+    /// <see langword="true"/> when the record can be rented again; <see langword="false"/> to have
+    /// the pool drop it (it creates a new one in its place when needed). A reset that throws
+    /// counts as <see langword="false"/>, and its exception reaches whoever returned the record.
+    /// </returns>
+    public virtual bool TryReset() => true;
 
     /// <summary>Claims the record for <paramref name="holder"/>; fails if anyone holds it.</summary>
     /// <param name="holder">The claiming party.</param>

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
+using IntervalNotifier.Diagnostics;
 using Microsoft.Extensions.ObjectPool;
 
 namespace IntervalNotifier;
@@ -10,159 +11,372 @@ internal interface IFinishRecordPool
 {
     /// <summary>Takes a record back after its finish call (or unfinished, after a callback bug). The caller holds the record; the return releases the hold.</summary>
     void ReturnFromCore(FinishRecord record);
+
+    /// <summary>Moves every record of <paramref name="cache"/> (the calling thread's) back to the shared pool.</summary>
+    void SpillAll(RecordCache cache);
 }
 
 /// <summary>
-/// A small, bounded pool of finish records over <see cref="DefaultObjectPool{T}"/>:
-/// <see cref="TryRent"/> fails when <see cref="Capacity"/> records are out, or when the
-/// <see cref="AllocationFaults"/> given to the constructor say this take fails. A failed rent
-/// models a <c>GFP_NOWAIT</c> allocation failure: the subscriber then finishes its work in the
-/// start pass and returns no record (the single-pass fallback).
+/// A small, bounded pool of finish records: <see cref="TryRent"/> fails when <see cref="Capacity"/>
+/// records are out, or when the <see cref="AllocationFaults"/> given to the constructor say this
+/// take fails. A failed rent models a <c>GFP_NOWAIT</c> allocation failure: the subscriber then
+/// finishes its work in the start pass and returns no record (the single-pass fallback).
 /// </summary>
-/// <typeparam name="T">The record type.</typeparam>
+/// <typeparam name="T">The record type; it needs a public parameterless constructor unless a factory is given.</typeparam>
 /// <remarks>
 /// <para>
-/// The pool is pre-warmed with <see cref="Capacity"/> records, so that renting and returning
-/// allocate nothing. A rented record that a start pass returns goes back to the pool right after
-/// its finish call, also when that call throws; the subscriber returns it with
-/// <see cref="Return"/> only when it does not hand it to the core. Returning resets the record
-/// (<see cref="FinishRecord.Reset"/>, then <see cref="FinishRecord.Subscription"/> cleared).
+/// All <see cref="Capacity"/> records are created up front and kept in a shared
+/// <see cref="DefaultObjectPool{T}"/> (Microsoft.Extensions.ObjectPool). In front of it each
+/// thread keeps a cache of free records: a start pass's rents and the finish pass's returns run
+/// on the invalidating thread, so in steady state they are a push and a pop on that thread's
+/// cache — no atomic operation, no shared cache line. A cache refills from the shared pool in
+/// batches (the bound is charged once per batch) and spills back when it is full. A free record
+/// sits in the cache of the thread that returned it: a rent on another thread, finding the
+/// shared pool empty, takes the records of threads that have ended and otherwise fails (and asks
+/// the other threads to spill at their next return) — so while several threads share a pool, a
+/// rent may fail with fewer than <see cref="Capacity"/> records out, as an allocation may.
 /// </para>
-/// <para>Thread-safe and lock-free.</para>
+/// <para>
+/// A rented record that a start pass returns goes back to the pool right after its finish call,
+/// also when that call throws; the subscriber returns it with <see cref="Return"/> only when it
+/// does not hand it to the core. Returning resets the record (<see cref="FinishRecord.TryReset"/>,
+/// the package's <see cref="IResettable"/> convention, then <see cref="FinishRecord.Subscription"/>
+/// cleared); a record that cannot be reset is dropped, and a new one is created in its place
+/// when it is needed.
+/// </para>
+/// <para>Thread-safe; renting and returning never wait.</para>
 /// </remarks>
 [DebuggerDisplay("Rented = {Rented} of {Capacity}, Failures = {Failures}")]
-public sealed class FinishRecordPool<T> : IFinishRecordPool where T : FinishRecord, new()
+[SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The constructors differ by a required parameter (the factory), so no call is ambiguous.")]
+public sealed class FinishRecordPool<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicParameterlessConstructor)] T> : IFinishRecordPool, IPoolMetricsSource
+    where T : FinishRecord
 {
-    private readonly DefaultObjectPool<T> _pool;
+    /// <summary>The most records one thread's cache holds; more are spilled to the shared pool.</summary>
+    internal const int MaxCacheSize = 256;
+
+    private readonly DefaultObjectPool<T> _shared;
     private readonly AllocationFaults? _faults;
     private readonly int _capacity;
-    private int _rented;
+    private readonly int _refillBatch;
+    private readonly List<RecordCache> _caches = [];
+    private readonly string _metricName;
+
+    // The records in the shared pool: the rest are rented or in a thread's cache. Charged per
+    // batch when a cache refills, refunded when records spill back.
+    private int _available;
+
+    // Set by a rent that failed while other threads' caches held free records: a thread that
+    // sees it at a return spills its cache.
+    private int _demand;
+
     private long _failures;
 
-    /// <summary>Creates a pool of <paramref name="capacity"/> records, all allocated now.</summary>
+    /// <summary>Creates a pool of <paramref name="capacity"/> records made by their public parameterless constructor, all allocated now.</summary>
     /// <param name="capacity">The most records that may be rented at once; at least 1.</param>
     /// <param name="faults">Which takes fail on purpose; <see langword="null"/> or <see cref="AllocationFaults.None"/> for none.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="capacity"/> is less than 1.</exception>
+    /// <exception cref="InvalidOperationException"><typeparamref name="T"/> has no public parameterless constructor: use the constructor that takes a factory.</exception>
     public FinishRecordPool(int capacity, AllocationFaults? faults = null)
+        : this(capacity, DefaultFactory(), faults)
+    {
+    }
+
+    /// <summary>Creates a pool of <paramref name="capacity"/> records made by <paramref name="factory"/>, all allocated now.</summary>
+    /// <param name="capacity">The most records that may be rented at once; at least 1.</param>
+    /// <param name="factory">Makes a record (for records that need constructor arguments); called <paramref name="capacity"/> times now, and again only to replace a record whose reset failed.</param>
+    /// <param name="faults">Which takes fail on purpose; <see langword="null"/> or <see cref="AllocationFaults.None"/> for none.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="capacity"/> is less than 1.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="factory"/> is <see langword="null"/>.</exception>
+    /// <exception cref="InvalidOperationException"><paramref name="factory"/> returned <see langword="null"/>, or a record that is rented from another pool.</exception>
+    public FinishRecordPool(int capacity, Func<T> factory, AllocationFaults? faults = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
+        ArgumentNullException.ThrowIfNull(factory);
         _capacity = capacity;
         _faults = ReferenceEquals(faults, AllocationFaults.None) ? null : faults;
-        _pool = new DefaultObjectPool<T>(new DefaultPooledObjectPolicy<T>(), capacity);
+        _refillBatch = Math.Clamp(capacity / 4, 1, 16);
+        _shared = new DefaultObjectPool<T>(new Policy(factory), capacity);
+        _metricName = PoolMetrics.Register(this, typeof(T).Name);
 
-        // Pre-warm: the budget below never lets more than `capacity` records out, and the
-        // pool retains `capacity`, so after this it never creates again (on one thread; under
-        // contention DefaultObjectPool may miss a free slot and create one spare record).
+        // Pre-warm: `capacity` records, so that after this none is created (unless a reset fails).
         var warm = new T[capacity];
         for (int i = 0; i < capacity; i++)
         {
-            warm[i] = _pool.Get();
+            warm[i] = _shared.Get();
         }
 
         foreach (T record in warm)
         {
-            _pool.Return(record);
+            _shared.Return(record);
         }
+
+        _available = capacity;
     }
 
     /// <summary>The most records that may be rented at once.</summary>
     public int Capacity => _capacity;
 
-    /// <summary>The records rented and not yet returned.</summary>
-    public int Rented => Volatile.Read(ref _rented);
+    /// <summary>The records rented and not yet returned (a sum over the threads' counts; exact when no rent or return is running).</summary>
+    public int Rented
+    {
+        get
+        {
+            int rented = 0;
+            lock (_caches)
+            {
+                foreach (RecordCache cache in _caches)
+                {
+                    rented += Volatile.Read(ref cache.Rented);
+                }
+            }
 
-    /// <summary>How many rents failed, by fault injection or because the pool was empty.</summary>
+            return rented;
+        }
+    }
+
+    /// <summary>How many rents failed, by fault injection or because no record was free.</summary>
     public long Failures => Interlocked.Read(ref _failures);
 
+    string IPoolMetricsSource.Name => _metricName;
+
+    /// <summary>The records in the shared pool (not rented, not in a thread's cache); for tests.</summary>
+    internal int SharedAvailable => Volatile.Read(ref _available);
+
     /// <summary>
-    /// Rents a record, unless the pool is empty or fault injection fails this take. Lock-free;
-    /// allocates nothing. Never waits.
+    /// Rents a record, unless fault injection fails this take or no record is free. Never waits;
+    /// allocates nothing (the first use on a thread creates that thread's cache). In steady state
+    /// a pop from the calling thread's cache: no atomic operation.
     /// </summary>
     /// <param name="record">The record, with <see cref="FinishRecord.Subscription"/> unset; <see langword="null"/> on failure.</param>
     /// <returns><see langword="false"/> when no record is available: finish the work synchronously and return no record.</returns>
     public bool TryRent([NotNullWhen(true)] out T? record)
     {
+        // Fault injection decides every take first, whatever the caches hold, so that a fault
+        // pattern (EveryNth, Random) fails exactly the same takes.
         if (_faults is not null && _faults.ShouldFail())
         {
             return Fail(out record);
         }
 
-        if (Interlocked.Increment(ref _rented) > _capacity)
+        RecordCache cache = RecordCaches.Find(this) ?? Bind();
+        if (cache.Count == 0 && !Refill(cache))
         {
-            Interlocked.Decrement(ref _rented);
             return Fail(out record);
         }
 
-        record = _pool.Get();
-        Volatile.Write(ref record._pool, this);
+        int top = --cache.Count;
+        T rented = Unsafe.As<T>(cache.Items[top])!; // only this pool's records are in its caches
+        cache.Items[top] = null;
+        cache.Rented++;
+        Volatile.Write(ref rented._pool, this);
+        record = rented;
         return true;
     }
 
     /// <summary>
     /// Returns a record that was rented but will not be handed to the core (for instance, the
     /// device work turned out to be complete already). Records handed to the core in a start
-    /// pass are returned by the core; do not return those.
+    /// pass are returned by the core; do not return those. One compare-and-swap (the record's
+    /// hold, which keeps a concurrent misuse from corrupting anything).
     /// </summary>
     /// <param name="record">A record rented from this pool.</param>
     /// <exception cref="ArgumentNullException"><paramref name="record"/> is <see langword="null"/>.</exception>
     /// <exception cref="InvalidOperationException">The record is not rented from this pool (never, or returned already), or it was handed to the core by a start pass.</exception>
+    /// <exception cref="Exception">The record's <see cref="FinishRecord.TryReset"/> threw; the record is back (replaced) all the same.</exception>
     public void Return(T record)
     {
         ArgumentNullException.ThrowIfNull(record);
 
         // Claim the record before anything else: a record that a finish list holds must not be
-        // unlinked behind its back, and while this return holds it, no start pass can link it.
+        // unlinked behind its back, and while this return holds it, no start pass can link it
+        // and no other return can take it.
         if (record.ClaimHold(this) is not null)
         {
             throw new InvalidOperationException("The record was handed to the core by a start pass (or is being returned already); the core returns it to its pool after its finish call.");
         }
 
-        if (!ReferenceEquals(Interlocked.CompareExchange(ref record._pool, null, this), this))
+        if (!ReferenceEquals(record._pool, this))
         {
             record.ReleaseHold();
             ThrowNotRented();
         }
 
-        ReturnCore(record);
+        ReturnHeld(record);
     }
 
     void IFinishRecordPool.ReturnFromCore(FinishRecord record)
     {
         // The caller holds the record (its finish list's hold, or the claim of a rejected
-        // record), so nothing else can change it: a plain check suffices.
+        // record), so nothing else can change it: plain checks suffice.
         Debug.Assert(record.Holder is not null, "The core returns a record it does not hold.");
         if (!ReferenceEquals(record._pool, this))
         {
             ThrowNotRented();
         }
 
-        record._pool = null;
-
         // Only this pool's TryRent sets _pool to this pool, so the record is a T: skip the
         // (shared-generic, hence slow) cast.
-        ReturnCore(Unsafe.As<T>(record));
+        ReturnHeld(Unsafe.As<T>(record));
+    }
+
+    void IFinishRecordPool.SpillAll(RecordCache cache)
+    {
+        Debug.Assert(cache.Owner == Thread.CurrentThread && ReferenceEquals(cache.Pool, this));
+        int count = cache.Count;
+        for (int i = 0; i < count; i++)
+        {
+            _shared.Return(Unsafe.As<T>(cache.Items[i])!);
+            cache.Items[i] = null;
+        }
+
+        cache.Count = 0;
+        Interlocked.Add(ref _available, count);
     }
 
     private static void ThrowNotRented() =>
         throw new InvalidOperationException("The record is not rented from this pool: it was never rented from it, or it was returned already.");
 
-    private void ReturnCore(T record)
+    private static Func<T> DefaultFactory()
     {
+        if (typeof(T).IsAbstract || typeof(T).GetConstructor(Type.EmptyTypes) is null)
+        {
+            throw new InvalidOperationException($"{typeof(T)} has no public parameterless constructor: create the pool with a factory, new FinishRecordPool<{typeof(T).Name}>(capacity, () => new {typeof(T).Name}(...)).");
+        }
+
+        return Activator.CreateInstance<T>;
+    }
+
+    // Resets a held record and puts it where it can be rented again: the calling thread's
+    // cache, or — when that is full, or other threads wait for records — the shared pool.
+    private void ReturnHeld(T record)
+    {
+        RecordCache cache = RecordCaches.Find(this) ?? Bind();
+        record._pool = null;
+        cache.Rented--;
+        bool reusable = false;
         try
         {
-            record.ResetForPool();
+            reusable = record.TryReset();
         }
         finally
         {
-            // Even when the user's reset throws, the record goes back: no record is ever lost.
-            // The core's hold on a finished record ends here, just before the record becomes
-            // rentable again, so no other invalidation can link it while it is on its way back.
+            // Even when the user's reset throws, the pool gets its record back (or, when the
+            // reset failed, a place for a new one): no record is ever lost. The hold ends just
+            // before the record becomes rentable, so nothing can link it while it is on its way.
             record.Subscription = null;
             record._next = null;
             record.ReleaseHold();
-            _pool.Return(record);
-            Interlocked.Decrement(ref _rented);
+            if (!reusable)
+            {
+                Interlocked.Increment(ref _available); // the shared pool creates a new one when needed
+            }
+            else if (cache.Count < cache.Items.Length && Volatile.Read(ref _demand) == 0)
+            {
+                cache.Items[cache.Count++] = record;
+            }
+            else
+            {
+                _shared.Return(record);
+                Interlocked.Increment(ref _available);
+                if (Volatile.Read(ref _demand) != 0)
+                {
+                    Volatile.Write(ref _demand, 0);
+                    ((IFinishRecordPool)this).SpillAll(cache);
+                }
+            }
         }
+    }
+
+    // The calling thread's first rent or return on this pool, or the first since its cache
+    // fell out of its slots.
+    private RecordCache Bind()
+    {
+        RecordCache? cache = null;
+        lock (_caches)
+        {
+            foreach (RecordCache c in _caches)
+            {
+                if (c.Owner == Thread.CurrentThread)
+                {
+                    cache = c;
+                    break;
+                }
+            }
+
+            if (cache is null)
+            {
+                cache = new RecordCache(this, Math.Min(_capacity, MaxCacheSize));
+                _caches.Add(cache);
+            }
+        }
+
+        // A thread that uses more pools than it has slots for spills the one it used least recently.
+        if (RecordCaches.Install(cache) is { } evicted)
+        {
+            evicted.Pool.SpillAll(evicted);
+        }
+
+        return cache;
+    }
+
+    // The cache is empty: take a batch from the shared pool (charging the bound once), or the
+    // records of threads that have ended. False when no record is free to this thread.
+    private bool Refill(RecordCache cache)
+    {
+        int available = Volatile.Read(ref _available);
+        while (available > 0)
+        {
+            int take = Math.Min(available, _refillBatch);
+            int seen = Interlocked.CompareExchange(ref _available, available - take, available);
+            if (seen == available)
+            {
+                for (int i = 0; i < take; i++)
+                {
+                    cache.Items[cache.Count++] = _shared.Get();
+                }
+
+                return true;
+            }
+
+            available = seen;
+        }
+
+        return ReclaimFromEndedThreads(cache);
+    }
+
+    private bool ReclaimFromEndedThreads(RecordCache cache)
+    {
+        bool othersHoldRecords = false;
+        lock (_caches)
+        {
+            foreach (RecordCache other in _caches)
+            {
+                if (other == cache || other.Count == 0)
+                {
+                    continue;
+                }
+
+                if (other.Owner.IsAlive)
+                {
+                    othersHoldRecords = true;
+                    continue;
+                }
+
+                // Its thread has ended: nothing else can touch its records any more.
+                while (other.Count > 0 && cache.Count < cache.Items.Length)
+                {
+                    cache.Items[cache.Count++] = other.Items[--other.Count];
+                    other.Items[other.Count] = null;
+                }
+            }
+        }
+
+        if (cache.Count == 0 && othersHoldRecords)
+        {
+            Volatile.Write(ref _demand, 1);
+        }
+
+        return cache.Count != 0;
     }
 
     private bool Fail(out T? record)
@@ -170,5 +384,18 @@ public sealed class FinishRecordPool<T> : IFinishRecordPool where T : FinishReco
         Interlocked.Increment(ref _failures);
         record = null;
         return false;
+    }
+
+    /// <summary>Creates records for the shared pool; the pool resets records itself before returning them.</summary>
+    private sealed class Policy(Func<T> factory) : IPooledObjectPolicy<T>
+    {
+        public T Create() => factory() switch
+        {
+            null => throw new InvalidOperationException("The record factory returned null."),
+            { IsRented: true } => throw new InvalidOperationException("The record factory returned a record that is rented from another pool."),
+            { } record => record,
+        };
+
+        public bool Return(T obj) => true;
     }
 }

@@ -1,6 +1,6 @@
 namespace IntervalNotifier.Tests.DotNet;
 
-/// <summary>semantics.md §8 (for .NET users): what the debugger shows.</summary>
+/// <summary>docs/contract.md §8 (for .NET users): what the debugger shows.</summary>
 public sealed class DebuggerDisplayTests
 {
     [Fact]

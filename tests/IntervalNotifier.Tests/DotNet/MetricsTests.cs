@@ -2,7 +2,7 @@ using IntervalNotifier.Diagnostics;
 
 namespace IntervalNotifier.Tests.DotNet;
 
-/// <summary>semantics.md §8 (observability): what the instruments count, and when.</summary>
+/// <summary>docs/contract.md §8 (observability): what the instruments count, and when.</summary>
 public sealed class MetricsTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

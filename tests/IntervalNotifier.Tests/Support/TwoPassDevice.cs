@@ -14,12 +14,13 @@ internal sealed class DeviceRecord : FinishRecord
 
     public int Resets { get; private set; }
 
-    protected override void Reset()
+    public override bool TryReset()
     {
         Device = null;
         Range = default;
         StartThread = 0;
         Resets++;
+        return true;
     }
 }
 

@@ -211,7 +211,7 @@ public sealed class FinishRecordPoolTests(ITestOutputHelper output)
 
     private sealed class FailingReset : FinishRecord
     {
-        protected override void Reset() => throw new FormatException("reset failed");
+        public override bool TryReset() => throw new FormatException("reset failed");
     }
 
     private sealed class OneRecordDevice(FinishRecordPool<FailingReset> pool) : ITwoPassIntervalInvalidator

@@ -13,11 +13,12 @@ public sealed class RecordHoldTests
     {
         public Action? OnReset { get; set; }
 
-        protected override void Reset()
+        public override bool TryReset()
         {
             Action? hook = OnReset;
             OnReset = null;
             hook?.Invoke();
+            return true;
         }
     }
 

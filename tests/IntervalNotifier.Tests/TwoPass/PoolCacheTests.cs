@@ -1,0 +1,211 @@
+using System.Diagnostics.Metrics;
+using IntervalNotifier.Diagnostics;
+
+namespace IntervalNotifier.Tests.TwoPass;
+
+/// <summary>
+/// docs/contract.md §6 (allocation and fallback): the pool's per-thread caches in front of its
+/// shared pool, its factory, the reset convention, and its instruments.
+/// </summary>
+public sealed class PoolCacheTests
+{
+    private sealed class NeedsArguments(string device) : FinishRecord
+    {
+        public string Device { get; } = device;
+    }
+
+    private sealed class OneShot : FinishRecord
+    {
+        public bool Used;
+
+        public override bool TryReset() => !Used; // a used record cannot be reset: the pool drops it
+    }
+
+    [Fact]
+    public void FactoryConstructor_MakesCapacityRecords_WithConstructorArguments()
+    {
+        int made = 0;
+        var pool = new FinishRecordPool<NeedsArguments>(3, () => new NeedsArguments($"gpu{made++}"));
+        Assert.Equal(3, made);
+        Assert.True(pool.TryRent(out NeedsArguments? r));
+        Assert.StartsWith("gpu", r.Device, StringComparison.Ordinal);
+        pool.Return(r);
+        Assert.Equal(3, made); // none made after the pre-warm
+        Assert.Throws<ArgumentNullException>(() => new FinishRecordPool<NeedsArguments>(1, (Func<NeedsArguments>)null!));
+        Assert.Throws<InvalidOperationException>(() => new FinishRecordPool<NeedsArguments>(1, () => null!));
+    }
+
+    [Fact]
+    public void ParameterlessConstructor_OfARecordTypeWithoutOne_ThrowsNamingTheFactoryOverload()
+    {
+        var e = Assert.Throws<InvalidOperationException>(() => new FinishRecordPool<NeedsArguments>(2));
+        Assert.Contains("factory", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TryReset_ReturningFalse_DropsTheRecord_AndTheBoundStays()
+    {
+        var pool = new FinishRecordPool<OneShot>(1);
+        Assert.True(pool.TryRent(out OneShot? first));
+        first.Used = true;
+        pool.Return(first);
+        Assert.Equal(0, pool.Rented);
+        Assert.True(pool.TryRent(out OneShot? second));
+        Assert.NotSame(first, second); // a new record in its place
+        Assert.False(pool.TryRent(out _)); // still one at most
+        pool.Return(second);
+    }
+
+    [Fact]
+    public void SteadyState_OnOneThread_RentsAndReturnsThroughItsCache_WithoutTouchingTheSharedPool()
+    {
+        var pool = new FinishRecordPool<DeviceRecord>(8);
+        var rented = new DeviceRecord[8];
+        for (int round = 0; round < 3; round++)
+        {
+            for (int i = 0; i < 8; i++)
+            {
+                Assert.True(pool.TryRent(out DeviceRecord? r));
+                rented[i] = r;
+            }
+
+            Assert.False(pool.TryRent(out _)); // the bound: eight at most
+            foreach (DeviceRecord r in rented)
+            {
+                pool.Return(r);
+            }
+
+            Assert.Equal(0, pool.Rented);
+            Assert.Equal(0, pool.SharedAvailable); // all eight now wait in this thread's cache
+        }
+    }
+
+    [Fact]
+    public void RecordsCachedByAThreadThatEnded_AreReclaimedByAnotherThread()
+    {
+        var pool = new FinishRecordPool<DeviceRecord>(4);
+        Waiting.Completes(Waiting.OnThread(() =>
+        {
+            var mine = new List<DeviceRecord>();
+            while (pool.TryRent(out DeviceRecord? r))
+            {
+                mine.Add(r);
+            }
+
+            mine.ForEach(pool.Return); // into that thread's cache
+            return mine.Count;
+        }), "the other thread");
+
+        Waiting.Until(() => pool.SharedAvailable == 0, "the records are in the ended thread's cache");
+        var here = new List<DeviceRecord>();
+        Waiting.Until(() =>
+        {
+            while (pool.TryRent(out DeviceRecord? r))
+            {
+                here.Add(r);
+            }
+
+            return here.Count == 4;
+        }, "all four records are rented here");
+        here.ForEach(pool.Return);
+        Assert.Equal(0, pool.Rented);
+    }
+
+    [Fact]
+    public void RecordsCachedByALiveThread_AreSpilledAtItsNextReturn_AfterARentElsewhereFailed()
+    {
+        var pool = new FinishRecordPool<DeviceRecord>(3);
+        using var holding = new ManualResetEventSlim();
+        using var returnLast = new ManualResetEventSlim();
+        Task other = Waiting.OnThread(() =>
+        {
+            var mine = new List<DeviceRecord>();
+            while (pool.TryRent(out DeviceRecord? r))
+            {
+                mine.Add(r);
+            }
+
+            pool.Return(mine[0]);
+            pool.Return(mine[1]); // two free records wait in this thread's cache
+            holding.Set();
+            Assert.True(Waiting.For(returnLast));
+            pool.Return(mine[2]); // sees the demand: spills
+        });
+
+        Assert.True(Waiting.For(holding));
+        Assert.False(pool.TryRent(out _)); // free records exist, but in the other thread's cache
+        returnLast.Set();
+        Waiting.Completes(other, "the other thread");
+        var here = new List<DeviceRecord>();
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.True(pool.TryRent(out DeviceRecord? r), $"rent {i} after the spill");
+            here.Add(r);
+        }
+
+        here.ForEach(pool.Return);
+        Assert.Equal(0, pool.Rented);
+    }
+
+    [Fact]
+    public void MorePoolsThanCacheSlots_OnOneThread_KeepEveryRecordAndCount()
+    {
+        FinishRecordPool<DeviceRecord>[] pools = [.. Enumerable.Range(0, 7).Select(_ => new FinishRecordPool<DeviceRecord>(2))];
+        for (int round = 0; round < 5; round++)
+        {
+            foreach (FinishRecordPool<DeviceRecord> pool in pools)
+            {
+                Assert.True(pool.TryRent(out DeviceRecord? a));
+                Assert.True(pool.TryRent(out DeviceRecord? b));
+                Assert.False(pool.TryRent(out _));
+                pool.Return(a);
+                pool.Return(b);
+            }
+        }
+
+        Assert.All(pools, p => Assert.Equal(0, p.Rented));
+        Assert.All(pools, p => Assert.Equal(5, p.Failures));
+    }
+
+    [Fact]
+    public void Instruments_ShowRecordsOutAndFailures_PerPool()
+    {
+        var pool = new FinishRecordPool<DeviceRecord>(2);
+        var seen = new Dictionary<string, long>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == NotifierMetrics.MeterName && instrument.Name.StartsWith("intervalnotifier.pool.", StringComparison.Ordinal))
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        string? mine = null;
+        void Record(Instrument instrument, long value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            foreach (KeyValuePair<string, object?> tag in tags)
+            {
+                if (tag.Key == NotifierMetrics.PoolTag && Equals(tag.Value, mine))
+                {
+                    seen[instrument.Name] = value;
+                }
+            }
+        }
+
+        listener.SetMeasurementEventCallback<int>((i, v, t, _) => Record(i, v, t));
+        listener.SetMeasurementEventCallback<long>((i, v, t, _) => Record(i, v, t));
+        listener.Start();
+        mine = ((IPoolMetricsSource)pool).Name;
+        Assert.StartsWith(nameof(DeviceRecord) + "#", mine, StringComparison.Ordinal);
+
+        Assert.True(pool.TryRent(out DeviceRecord? r));
+        Assert.True(pool.TryRent(out _));
+        Assert.False(pool.TryRent(out _));
+        listener.RecordObservableInstruments();
+        Assert.Equal(2, seen[NotifierMetrics.PoolRecordsOut]);
+        Assert.Equal(1, seen[NotifierMetrics.PoolFailures]);
+        pool.Return(r);
+        listener.RecordObservableInstruments();
+        Assert.Equal(1, seen[NotifierMetrics.PoolRecordsOut]);
+    }
+}
