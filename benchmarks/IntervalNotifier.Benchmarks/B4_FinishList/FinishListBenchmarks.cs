@@ -6,13 +6,16 @@ namespace IntervalNotifier.Benchmarks.B4_FinishList;
 
 /// <summary>
 /// B4 — the finish list: push k records and take them all (in push order), on one thread,
-/// against <see cref="ConcurrentStack{T}"/> (Push, then TryPopRange).
+/// against <see cref="ConcurrentStack{T}"/> (Push, then TryPopRange) and against the physical
+/// limit, a bare compare-and-swap loop on one head (<see cref="BareCasLoop"/>, the baseline).
 /// </summary>
 [MemoryDiagnoser]
 public class FinishListBenchmarks
 {
     private readonly TreiberStack<Item> _stack = new();
     private readonly ConcurrentStack<Item> _concurrent = new();
+    private readonly BareCasLoop _bare = new();
+    private BareCasLoop.Node[] _nodes = null!;
     private Item[] _items = null!;
     private Item[] _buffer = null!;
 
@@ -28,10 +31,28 @@ public class FinishListBenchmarks
     public void Setup()
     {
         _items = [.. Enumerable.Range(0, K).Select(i => new Item { Value = i })];
+        _nodes = [.. Enumerable.Range(0, K).Select(i => new BareCasLoop.Node { Value = i })];
         _buffer = new Item[K];
     }
 
-    [Benchmark(Baseline = true, Description = "ConcurrentStack Push + TryPopRange")]
+    [Benchmark(Baseline = true, Description = "bare CAS loop + exchange")]
+    public int BareCas()
+    {
+        foreach (BareCasLoop.Node node in _nodes)
+        {
+            _bare.Push(node);
+        }
+
+        int sum = 0;
+        for (BareCasLoop.Node? node = _bare.TakeAllInPushOrder(); node is not null; node = node.Link)
+        {
+            sum += node.Value;
+        }
+
+        return sum;
+    }
+
+    [Benchmark(Description = "ConcurrentStack Push + TryPopRange")]
     public int ConcurrentStack()
     {
         foreach (Item item in _items)
@@ -77,6 +98,8 @@ public class FinishListContendedBenchmarks
     private const int PushesPerThread = 20_000;
     private readonly TreiberStack<FinishListBenchmarks.Item> _stack = new();
     private readonly ConcurrentStack<FinishListBenchmarks.Item> _concurrent = new();
+    private readonly BareCasLoop _bare = new();
+    private BareCasLoop.Node[][] _nodes = null!;
     private FinishListBenchmarks.Item[][] _items = null!;
     private FinishListBenchmarks.Item[] _buffer = null!;
     private Barrier _barrier = null!;
@@ -88,6 +111,7 @@ public class FinishListContendedBenchmarks
     public void Setup()
     {
         _items = [.. Enumerable.Range(0, 2).Select(_ => Enumerable.Range(0, PushesPerThread).Select(i => new FinishListBenchmarks.Item { Value = i }).ToArray())];
+        _nodes = [.. Enumerable.Range(0, 2).Select(_ => Enumerable.Range(0, PushesPerThread).Select(i => new BareCasLoop.Node { Value = i }).ToArray())];
         _buffer = new FinishListBenchmarks.Item[2 * PushesPerThread];
         _barrier = new Barrier(2);
         _helper = new Thread(() =>
@@ -125,7 +149,26 @@ public class FinishListContendedBenchmarks
         _barrier.SignalAndWait();
     }
 
-    [Benchmark(Baseline = true, OperationsPerInvoke = 2 * PushesPerThread, Description = "ConcurrentStack, 2 pushers")]
+    [Benchmark(Baseline = true, OperationsPerInvoke = 2 * PushesPerThread, Description = "bare CAS loop, 2 pushers")]
+    public int BareCas()
+    {
+        RunOnBoth(t =>
+        {
+            foreach (BareCasLoop.Node node in _nodes[t])
+            {
+                _bare.Push(node);
+            }
+        });
+        int count = 0;
+        for (BareCasLoop.Node? node = _bare.TakeAllInPushOrder(); node is not null; node = node.Link)
+        {
+            count++;
+        }
+
+        return count;
+    }
+
+    [Benchmark(OperationsPerInvoke = 2 * PushesPerThread, Description = "ConcurrentStack, 2 pushers")]
     public int ConcurrentStack()
     {
         RunOnBoth(t =>

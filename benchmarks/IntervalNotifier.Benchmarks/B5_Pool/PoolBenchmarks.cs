@@ -4,50 +4,147 @@ using Microsoft.Extensions.ObjectPool;
 namespace IntervalNotifier.Benchmarks.B5_Pool;
 
 /// <summary>
-/// B5 — the pool: one rent and one return of a finish record, against <c>new</c> and against
-/// a plain <see cref="DefaultObjectPool{T}"/> (whose Get never fails: an empty pool creates).
+/// B5 — the pool: rent and return of finish records with 1 and with 64 records out at once (the
+/// 64-device case: rent all, then return all), against <c>new</c>, against a plain
+/// <see cref="DefaultObjectPool{T}"/> (the baseline; its Get never fails: an empty pool
+/// creates), and against the pool before its per-thread caches (<see cref="BudgetedRecordPool{T}"/>).
+/// Reported per record.
 /// </summary>
 [MemoryDiagnoser]
 public class PoolBenchmarks
 {
-    private readonly DefaultObjectPool<Record> _plain = new(new DefaultPooledObjectPolicy<Record>(), 16);
-    private readonly FinishRecordPool<Record> _pool = new(16);
-    private readonly IFinishRecordPool _core;
+    private DefaultObjectPool<Record> _plain = null!;
+    private FinishRecordPool<Record> _pool = null!;
+    private BudgetedRecordPool<Record> _budgeted = null!;
+    private IFinishRecordPool _core = null!;
+    private Record[] _out = null!;
 
-    public PoolBenchmarks() => _core = _pool;
+    [Params(1, 64)]
+    public int Out { get; set; }
 
     public sealed class Record : FinishRecord
     {
         public long Deadline;
     }
 
-    [Benchmark(Description = "new Record()")]
-    public Record New() => new() { Deadline = 1 };
+    [GlobalSetup]
+    public void Setup()
+    {
+        _plain = new DefaultObjectPool<Record>(new DefaultPooledObjectPolicy<Record>(), Out);
+        _pool = new FinishRecordPool<Record>(Out);
+        _budgeted = new BudgetedRecordPool<Record>(Out);
+        _core = _pool;
+        _out = new Record[Out];
+    }
 
-    [Benchmark(Baseline = true, Description = "DefaultObjectPool Get + Return")]
+    [Benchmark(OperationsPerInvoke = 64, Description = "new Record()")]
+    public long New()
+    {
+        long sum = 0;
+        for (int n = 0; n < 64; n += Out)
+        {
+            for (int i = 0; i < Out; i++)
+            {
+                _out[i] = new Record { Deadline = i };
+            }
+
+            sum += _out[Out - 1].Deadline;
+        }
+
+        return sum;
+    }
+
+    [Benchmark(Baseline = true, OperationsPerInvoke = 64, Description = "DefaultObjectPool Get + Return")]
     public long PlainPool()
     {
-        Record r = _plain.Get();
-        r.Deadline = 1;
-        _plain.Return(r);
-        return r.Deadline;
+        long sum = 0;
+        for (int n = 0; n < 64; n += Out)
+        {
+            for (int i = 0; i < Out; i++)
+            {
+                Record r = _plain.Get();
+                r.Deadline = i;
+                _out[i] = r;
+            }
+
+            for (int i = 0; i < Out; i++)
+            {
+                sum += _out[i].Deadline;
+                _plain.Return(_out[i]);
+            }
+        }
+
+        return sum;
     }
 
-    [Benchmark(Description = "FinishRecordPool TryRent + Return")]
+    [Benchmark(OperationsPerInvoke = 64, Description = "FinishRecordPool TryRent + Return")]
     public long FinishRecordPool()
     {
-        _pool.TryRent(out Record? r);
-        r!.Deadline = 1;
-        _pool.Return(r);
-        return r.Deadline;
+        long sum = 0;
+        for (int n = 0; n < 64; n += Out)
+        {
+            for (int i = 0; i < Out; i++)
+            {
+                _pool.TryRent(out Record? r);
+                r!.Deadline = i;
+                _out[i] = r;
+            }
+
+            for (int i = 0; i < Out; i++)
+            {
+                sum += _out[i].Deadline;
+                _pool.Return(_out[i]);
+            }
+        }
+
+        return sum;
     }
 
-    [Benchmark(Description = "FinishRecordPool TryRent + core return")]
+    [Benchmark(OperationsPerInvoke = 64, Description = "FinishRecordPool TryRent + core return")]
     public long FinishRecordPoolCoreReturn()
     {
-        _pool.TryRent(out Record? r);
-        r!.Deadline = 1;
-        _core.ReturnFromCore(r);
-        return r.Deadline;
+        long sum = 0;
+        for (int n = 0; n < 64; n += Out)
+        {
+            for (int i = 0; i < Out; i++)
+            {
+                _pool.TryRent(out Record? r);
+                r!.Deadline = i;
+                _out[i] = r;
+            }
+
+            for (int i = 0; i < Out; i++)
+            {
+                Record r = _out[i];
+                sum += r.Deadline;
+                r.ClaimHold(_core); // the core holds every record it returns
+                _core.ReturnFromCore(r);
+            }
+        }
+
+        return sum;
+    }
+
+    [Benchmark(OperationsPerInvoke = 64, Description = "before the caches: budget + DefaultObjectPool")]
+    public long Budgeted()
+    {
+        long sum = 0;
+        for (int n = 0; n < 64; n += Out)
+        {
+            for (int i = 0; i < Out; i++)
+            {
+                _budgeted.TryRent(out Record? r);
+                r!.Deadline = i;
+                _out[i] = r;
+            }
+
+            for (int i = 0; i < Out; i++)
+            {
+                sum += _out[i].Deadline;
+                _budgeted.Return(_out[i]);
+            }
+        }
+
+        return sum;
     }
 }

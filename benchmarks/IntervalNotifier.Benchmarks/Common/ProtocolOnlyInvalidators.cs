@@ -30,3 +30,24 @@ internal sealed class PooledTwoPassInvalidator(FinishRecordPool<FinishRecord> po
     {
     }
 }
+
+/// <summary>A two-pass protocol-only callback over the baseline pool.</summary>
+internal sealed class BudgetedTwoPassInvalidator(BudgetedRecordPool<FinishRecord> pool) : ITwoPassIntervalInvalidator
+{
+    public bool Invalidate(IntervalSubscription subscription, in InvalidationRange range, ulong currentSequence)
+    {
+        subscription.SetSequence(currentSequence);
+        return true;
+    }
+
+    public bool InvalidateStart(IntervalSubscription subscription, in InvalidationRange range, ulong currentSequence, out FinishRecord? finish)
+    {
+        subscription.SetSequence(currentSequence);
+        finish = pool.TryRent(out FinishRecord? record) ? record : null;
+        return true;
+    }
+
+    public void InvalidateFinish(FinishRecord finish)
+    {
+    }
+}
