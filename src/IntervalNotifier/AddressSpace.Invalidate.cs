@@ -17,9 +17,9 @@ public sealed partial class AddressSpace
     /// walk — their finish pass, in the same order. When this returns, no mirror holds, or will
     /// publish, a copy of the range read before now. Change the primary, then dispose the scope.
     /// </summary>
-    /// <param name="range">The range; it must be <see cref="InvalidationRange.Blockable"/>.</param>
-    /// <returns>The open bracket; dispose it exactly once (kernel: <c>invalidate_range_end</c>).</returns>
-    /// <exception cref="ArgumentException"><paramref name="range"/> is <c>default</c> or invalid (see <see cref="InvalidationRange"/>), or not blockable (use <see cref="TryBeginInvalidation"/>).</exception>
+    /// <param name="range">The range; the callbacks receive it as <see cref="InvalidationRange.Blockable"/>.</param>
+    /// <returns>The open bracket; dispose it exactly once, on this thread (kernel: <c>invalidate_range_end</c>).</returns>
+    /// <exception cref="ArgumentException"><paramref name="range"/> is <c>default</c> or invalid (see <see cref="InvalidationRange"/>).</exception>
     /// <exception cref="ObjectDisposedException">The address space has been released.</exception>
     /// <exception cref="InvalidOperationException">A start pass returned a finish record together with <see langword="false"/>, or a record that was already held; thrown after the invalidation was completed and ended.</exception>
     /// <exception cref="Exception">
@@ -33,7 +33,7 @@ public sealed partial class AddressSpace
     /// </remarks>
     public InvalidationScope BeginInvalidation(in InvalidationRange range)
     {
-        ValidateRange(in range, blockable: true);
+        ValidateRange(in range);
         Invalidate(in range, release: false, out InvalidationScope scope);
         return scope;
     }
@@ -45,7 +45,7 @@ public sealed partial class AddressSpace
     /// subscriptions are not called), the finish pass runs for the records already collected,
     /// the core ends the bracket, and this returns <see langword="false"/> (kernel: <c>-EAGAIN</c>).
     /// </summary>
-    /// <param name="range">The range; its <see cref="InvalidationRange.Blockable"/> must be <see langword="false"/>.</param>
+    /// <param name="range">The range; the callbacks receive a copy whose <see cref="InvalidationRange.Blockable"/> is <see langword="false"/>.</param>
     /// <param name="scope">On success the open bracket, to dispose exactly once; on failure <c>default</c>, which must not be disposed.</param>
     /// <returns>
     /// <see langword="true"/> on success. <see langword="false"/> when a callback would have had
@@ -53,30 +53,22 @@ public sealed partial class AddressSpace
     /// are safe: <see cref="Sequence"/> went odd and even again and the visited subscriptions'
     /// sequences changed, so concurrent readers may wait or retry spuriously.
     /// </returns>
-    /// <exception cref="ArgumentException"><paramref name="range"/> is <c>default</c> or invalid (see <see cref="InvalidationRange"/>), or blockable (use <see cref="BeginInvalidation"/>).</exception>
+    /// <exception cref="ArgumentException"><paramref name="range"/> is <c>default</c> or invalid (see <see cref="InvalidationRange"/>).</exception>
     /// <exception cref="ObjectDisposedException">The address space has been released.</exception>
     /// <exception cref="InvalidOperationException">A finish record was returned together with <see langword="false"/>, or was already held.</exception>
     /// <exception cref="Exception">A callback threw; as for <see cref="BeginInvalidation"/>.</exception>
     public bool TryBeginInvalidation(in InvalidationRange range, out InvalidationScope scope)
     {
-        ValidateRange(in range, blockable: false);
-        return Invalidate(in range, release: false, out scope);
+        ValidateRange(in range);
+        InvalidationRange nonBlockable = range.AsNonBlockable(); // the begin decides: kernel, range_start_nonblock
+        return Invalidate(in nonBlockable, release: false, out scope);
     }
 
-    private static void ValidateRange(in InvalidationRange range, bool blockable)
+    private static void ValidateRange(in InvalidationRange range)
     {
         if (range.Problem() is { } problem)
         {
             throw new ArgumentException(problem, nameof(range));
-        }
-
-        if (range.Blockable != blockable)
-        {
-            throw new ArgumentException(
-                blockable
-                    ? "BeginInvalidation takes a blockable range; use TryBeginInvalidation for a non-blockable one."
-                    : "TryBeginInvalidation takes a non-blockable range (Blockable = false); use BeginInvalidation for a blockable one.",
-                nameof(range));
         }
     }
 

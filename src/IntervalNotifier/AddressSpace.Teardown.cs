@@ -73,6 +73,40 @@ public sealed partial class AddressSpace
         }
     }
 
+    /// <summary>
+    /// The live subscriptions for a debugger, read without the lock (the debugger stops every
+    /// thread, and a view must not deadlock on a lock a stopped thread holds): the tree in
+    /// order, then the deferred inserts. A structure caught mid-change gives a partial list.
+    /// </summary>
+    internal IntervalSubscription[] SubscriptionsForDebugger()
+    {
+        var result = new List<IntervalSubscription>();
+        try
+        {
+            foreach (IntervalSubscription s in _tree.InOrder())
+            {
+                if (s.State == SubscriptionState.Subscribed)
+                {
+                    result.Add(s);
+                }
+            }
+
+            for (IntervalSubscription? s = _deferred.FirstForDebugger; s is not null && result.Count <= _tree.Count + SubscriptionCount; s = Internal.DeferredChanges.Next(s))
+            {
+                if (s.State is SubscriptionState.PendingInsert or SubscriptionState.PendingInsertWalked)
+                {
+                    result.Add(s);
+                }
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // Caught mid-change: show what was read.
+        }
+
+        return [.. result];
+    }
+
     // The tree in order, without pending removals, merged with the deferred inserts. Deferred
     // inserts were all subscribed after every subscription now in the tree (they exist only while
     // S is odd, and every subscribe is deferred then), so among equal starts the tree's come

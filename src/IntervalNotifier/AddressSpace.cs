@@ -24,6 +24,7 @@ namespace IntervalNotifier;
 /// </para>
 /// </remarks>
 [DebuggerDisplay("{DebuggerDisplay,nq}")]
+[DebuggerTypeProxy(typeof(AddressSpaceDebugView))]
 public sealed partial class AddressSpace : IDisposable
 {
     // ---------------------------------------------------------------------------------------

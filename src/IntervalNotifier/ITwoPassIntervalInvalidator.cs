@@ -10,9 +10,9 @@ namespace IntervalNotifier;
 /// <remarks>
 /// <para>
 /// During a walk the address space calls <see cref="InvalidateStart"/> on a two-pass
-/// subscriber, never <see cref="IIntervalInvalidator.Invalidate"/>. <c>Invalidate</c> remains
-/// part of the contract so that a two-pass invalidator fits wherever a single-pass one does; a
-/// natural implementation runs both passes back to back.
+/// subscriber, never <see cref="IIntervalInvalidator.Invalidate"/>. <c>Invalidate</c> is
+/// implemented here (both passes back to back), so that a two-pass invalidator fits wherever a
+/// single-pass one does without writing it.
 /// </para>
 /// <para>
 /// Falling back to single-pass is the subscriber's job, not the core's: when it cannot get a
@@ -61,4 +61,26 @@ public interface ITwoPassIntervalInvalidator : IIntervalInvalidator
     /// </param>
     /// <remarks>Reports no error; an exception is delivered to the invalidator after every other finish has run.</remarks>
     void InvalidateFinish(FinishRecord finish);
+
+    /// <summary>
+    /// Both passes back to back, for callers that want one pass (the core never calls this on a
+    /// two-pass subscriber during a walk): <see cref="InvalidateStart"/>, then
+    /// <see cref="InvalidateFinish"/> on the record it returned, if any; a pooled record then goes
+    /// back to its pool, also when the finish throws.
+    /// </summary>
+    /// <param name="subscription">The subscription hit.</param>
+    /// <param name="range">The range being invalidated.</param>
+    /// <param name="currentSequence">The sequence of the running invalidation.</param>
+    /// <returns>What <see cref="InvalidateStart"/> returned.</returns>
+    /// <exception cref="InvalidOperationException">The start pass returned a record together with <see langword="false"/> (the record went back to its pool unfinished), or a record that is held elsewhere.</exception>
+    bool IIntervalInvalidator.Invalidate(IntervalSubscription subscription, in InvalidationRange range, ulong currentSequence)
+    {
+        bool done = InvalidateStart(subscription, in range, currentSequence, out FinishRecord? finish);
+        if (finish is not null)
+        {
+            FinishRecord.FinishAlone(this, subscription, finish, done);
+        }
+
+        return done;
+    }
 }

@@ -148,17 +148,28 @@ public sealed class IntervalSubscription : IDisposable, IListNode<IntervalSubscr
     /// <c>mmu_interval_set_seq</c>). Call it from a callback, under the mirror's lock, with the
     /// callback's <c>currentSequence</c>, before tearing down the copy.
     /// </summary>
-    /// <param name="currentSequence">The sequence the callback received (always odd).</param>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="currentSequence"/> is even: it is not a sequence given to a callback.</exception>
+    /// <param name="currentSequence">The sequence the callback received.</param>
+    /// <exception cref="InvalidOperationException">
+    /// <paramref name="currentSequence"/> is not the sequence of an invalidation that is running
+    /// (the address space's odd <see cref="AddressSpace.Sequence"/>): a stray call — outside any
+    /// callback, or with another value — must not make a stale copy look valid.
+    /// </exception>
+    /// <remarks>Lock-free; allocates nothing.</remarks>
     public void SetSequence(ulong currentSequence)
     {
-        if ((currentSequence & 1) == 0)
+        // While a callback runs, its bracket is open, so S cannot change: the sequence it was
+        // given is S, and odd (docs/contract.md §3).
+        if (currentSequence != _space.Sequence || (currentSequence & 1) == 0)
         {
-            throw new ArgumentOutOfRangeException(nameof(currentSequence), currentSequence, "The sequence given to a callback is always odd; pass the callback's currentSequence.");
+            ThrowNotRunning(currentSequence);
         }
 
         Volatile.Write(ref _sequence, currentSequence);
     }
+
+    private void ThrowNotRunning(ulong currentSequence) =>
+        throw new InvalidOperationException(
+            $"{currentSequence} is not the sequence of an invalidation that is running (the address space's sequence is {_space.Sequence}); call SetSequence from a callback, with the currentSequence it received.");
 
     /// <summary>
     /// Unsubscribes (kernel: <c>mmu_interval_notifier_remove</c>). When it returns, no callback

@@ -5,9 +5,10 @@ namespace IntervalNotifier;
 
 /// <summary>
 /// A range of the address space whose primary mapping changes: the half-open
-/// <c>[Start, End)</c>, with the <see cref="Event"/> that changes it, whether callbacks may
-/// wait (<see cref="Blockable"/>), and an optional <see cref="Owner"/> tag
-/// (kernel: <c>struct mmu_notifier_range</c>).
+/// <c>[Start, End)</c>, with the <see cref="Event"/> that changes it and an optional
+/// <see cref="Owner"/> tag (kernel: <c>struct mmu_notifier_range</c>). Whether callbacks may wait
+/// (<see cref="Blockable"/>) is not part of what a caller builds: the begin that is called
+/// decides it, and the range the callbacks receive says which.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -30,15 +31,18 @@ public readonly record struct InvalidationRange
     private readonly ulong _last;
     private readonly bool _isValid;
 
+    // Set by the core on the copy that the callbacks of TryBeginInvalidation receive; false in
+    // every range a caller builds, so that the default reads "blockable".
+    private readonly bool _nonBlockable;
+
     /// <summary>Creates the range <c>[Start, End)</c>.</summary>
     /// <param name="Start">The first address of the range.</param>
     /// <param name="End">The address after the last one; must be greater than <paramref name="Start"/>.</param>
     /// <param name="Event">Why the mapping changes.</param>
-    /// <param name="Blockable">Whether callbacks may wait. <see langword="false"/> ranges go to <see cref="AddressSpace.TryBeginInvalidation"/>.</param>
     /// <param name="Owner">A tag that lets a device skip an invalidation it caused itself; only for <see cref="InvalidationEvent.Migrate"/> and <see cref="InvalidationEvent.Exclusive"/>.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="End"/> is not greater than <paramref name="Start"/> (empty or inverted), or <paramref name="Event"/> is not defined.</exception>
     /// <exception cref="ArgumentException"><paramref name="Owner"/> is set for an event other than <see cref="InvalidationEvent.Migrate"/> or <see cref="InvalidationEvent.Exclusive"/>.</exception>
-    public InvalidationRange(ulong Start, ulong End, InvalidationEvent Event = InvalidationEvent.Unmap, bool Blockable = true, object? Owner = null)
+    public InvalidationRange(ulong Start, ulong End, InvalidationEvent Event = InvalidationEvent.Unmap, object? Owner = null)
     {
         if (End <= Start)
         {
@@ -47,7 +51,7 @@ public readonly record struct InvalidationRange
         }
 
         ValidateEventAndOwner(Event, Owner, nameof(Event), nameof(Owner));
-        this = new InvalidationRange(Start, End - 1, Event, Blockable, Owner, validated: true);
+        this = new InvalidationRange(Start, End - 1, Event, Owner, nonBlockable: false);
     }
 
     private static void ValidateEventAndOwner(InvalidationEvent @event, object? owner, string eventName, string ownerName)
@@ -63,28 +67,27 @@ public readonly record struct InvalidationRange
         }
     }
 
-    private InvalidationRange(ulong start, ulong last, InvalidationEvent @event, bool blockable, object? owner, bool validated)
+    private InvalidationRange(ulong start, ulong last, InvalidationEvent @event, object? owner, bool nonBlockable)
     {
-        Debug.Assert(validated && last >= start);
+        Debug.Assert(last >= start);
         this.Start = start;
         _last = last;
         this.Event = @event;
-        this.Blockable = blockable;
         this.Owner = owner;
-        _isValid = validated;
+        _isValid = true;
+        _nonBlockable = nonBlockable;
     }
 
     /// <summary>Creates the closed range <c>[start, last]</c>, which may reach <c>2^64 - 1</c> (then <see cref="End"/> is 0).</summary>
     /// <param name="start">The first address of the range.</param>
     /// <param name="last">The last address of the range, inclusive; not less than <paramref name="start"/>.</param>
     /// <param name="event">Why the mapping changes.</param>
-    /// <param name="blockable">Whether callbacks may wait.</param>
     /// <param name="owner">A tag for <see cref="InvalidationEvent.Migrate"/> and <see cref="InvalidationEvent.Exclusive"/> only.</param>
     /// <returns>The range.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="last"/> is less than <paramref name="start"/>, or <paramref name="event"/> is not defined.</exception>
     /// <exception cref="ArgumentException"><paramref name="owner"/> is set for an event that has none.</exception>
     public static InvalidationRange Inclusive(ulong start, ulong last,
-        InvalidationEvent @event = InvalidationEvent.Unmap, bool blockable = true, object? owner = null)
+        InvalidationEvent @event = InvalidationEvent.Unmap, object? owner = null)
     {
         if (last < start)
         {
@@ -92,7 +95,7 @@ public readonly record struct InvalidationRange
         }
 
         ValidateEventAndOwner(@event, owner, nameof(@event), nameof(owner));
-        return new InvalidationRange(start, last, @event, blockable, owner, validated: true);
+        return new InvalidationRange(start, last, @event, owner, nonBlockable: false);
     }
 
     /// <summary>The first address of the range.</summary>
@@ -114,11 +117,17 @@ public readonly record struct InvalidationRange
     public InvalidationEvent Event { get; init; }
 
     /// <summary>
-    /// Whether callbacks may wait. When <see langword="false"/>, a callback that would need to
-    /// wait returns <see langword="false"/> instead, and the invalidation fails
-    /// (see <see cref="AddressSpace.TryBeginInvalidation"/>).
+    /// Whether callbacks may wait: set by the begin that is called — <see langword="true"/> for
+    /// <see cref="AddressSpace.BeginInvalidation"/> (and the asynchronous and release begins),
+    /// <see langword="false"/> in the range the callbacks of
+    /// <see cref="AddressSpace.TryBeginInvalidation"/> receive. A range a caller builds reads
+    /// <see langword="true"/>. When <see langword="false"/>, a callback that would need to wait
+    /// returns <see langword="false"/> instead, and the invalidation fails.
     /// </summary>
-    public bool Blockable { get; init; }
+    public bool Blockable => !_nonBlockable;
+
+    /// <summary>The copy of this range that the callbacks of a non-blockable begin receive.</summary>
+    internal InvalidationRange AsNonBlockable() => new(Start, _last, Event, Owner, nonBlockable: true);
 
     /// <summary>
     /// The tag of whoever caused a <see cref="InvalidationEvent.Migrate"/> or
@@ -164,14 +173,12 @@ public readonly record struct InvalidationRange
     /// <param name="Start">The first address.</param>
     /// <param name="End">The exclusive end (0 when the range reaches 2^64 - 1).</param>
     /// <param name="Event">The event.</param>
-    /// <param name="Blockable">Whether callbacks may wait.</param>
     /// <param name="Owner">The owner tag.</param>
-    public void Deconstruct(out ulong Start, out ulong End, out InvalidationEvent Event, out bool Blockable, out object? Owner)
+    public void Deconstruct(out ulong Start, out ulong End, out InvalidationEvent Event, out object? Owner)
     {
         Start = this.Start;
         End = this.End;
         Event = this.Event;
-        Blockable = this.Blockable;
         Owner = this.Owner;
     }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 
 namespace IntervalNotifier;
@@ -13,6 +14,7 @@ namespace IntervalNotifier;
 /// ending a bracket that is not open would corrupt the count of active invalidations.
 /// </remarks>
 [SuppressMessage("Performance", "CA1815:Override equals and operator equals on value types", Justification = "A scope is a handle to be disposed, not a value to compare.")]
+[DebuggerDisplay("{DebuggerDisplay,nq}")]
 public readonly struct InvalidationScope : IDisposable
 {
     private readonly Bracket? _bracket;
@@ -23,6 +25,11 @@ public readonly struct InvalidationScope : IDisposable
         _bracket = bracket;
         _generation = generation;
     }
+
+    internal string DebuggerDisplay =>
+        _bracket is null ? "no invalidation (default, or a failed TryBeginInvalidation)"
+        : _bracket.Generation != _generation ? "ended"
+        : $"open in {(_bracket.Space.Name is { } name ? "address space " + name : "its address space")} (Sequence = {_bracket.Space.Sequence})";
 
     /// <summary>
     /// Ends the invalidation. When it is the last active one, the address space's sequence

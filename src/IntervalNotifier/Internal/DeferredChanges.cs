@@ -40,6 +40,9 @@ internal sealed class DeferredChanges(object sync)
         }
     }
 
+    /// <summary>The first deferred subscription, read without the lock (for debugger views only).</summary>
+    public IntervalSubscription? FirstForDebugger => _list.First;
+
     /// <summary>The last deferred subscription, or <see langword="null"/>.</summary>
     public IntervalSubscription? Last
     {

@@ -32,6 +32,9 @@ public class FinishRecord : IResettable
     // that is taking it back — or null. Claimed by compare-and-swap (see ClaimHold).
     private object? _holder;
 
+    // The holder of a record being finished outside any walk.
+    private static readonly object s_finishingAlone = new();
+
     // The finish list's link, private to the core.
     internal FinishRecord? _next;
 
@@ -59,6 +62,47 @@ public class FinishRecord : IResettable
     /// counts as <see langword="false"/>, and its exception reaches whoever returned the record.
     /// </returns>
     public virtual bool TryReset() => true;
+
+    /// <summary>
+    /// Finishes one record outside any walk (<see cref="ITwoPassIntervalInvalidator"/>'s
+    /// single-pass form): claimed like a finish list claims it, finished unless its start pass
+    /// refused, and a pooled record returned to its pool whatever happens.
+    /// </summary>
+    internal static void FinishAlone(ITwoPassIntervalInvalidator invalidator, IntervalSubscription subscription, FinishRecord record, bool done)
+    {
+        if (record.ClaimHold(s_finishingAlone) is not null)
+        {
+            throw new InvalidOperationException("The start pass returned a finish record that is held elsewhere (in a finish list, or on its way back to its pool); each start call needs its own record.");
+        }
+
+        IFinishRecordPool? pool = Volatile.Read(ref record._pool);
+        try
+        {
+            if (!done)
+            {
+                throw new InvalidOperationException("The start pass returned a finish record together with false; a refusing start pass must return no record. The record was not finished.");
+            }
+
+            record.Subscription = subscription;
+            if (pool is null)
+            {
+                record.ReleaseHold(); // an embedded record may be reused from inside its finish
+            }
+
+            invalidator.InvalidateFinish(record);
+        }
+        finally
+        {
+            if (pool is not null)
+            {
+                pool.ReturnFromCore(record);
+            }
+            else if (!done)
+            {
+                record.ReleaseHold();
+            }
+        }
+    }
 
     /// <summary>Claims the record for <paramref name="holder"/>; fails if anyone holds it.</summary>
     /// <param name="holder">The claiming party.</param>

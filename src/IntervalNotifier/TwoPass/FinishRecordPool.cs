@@ -116,7 +116,11 @@ public sealed class FinishRecordPool<[DynamicallyAccessedMembers(DynamicallyAcce
     /// <summary>The most records that may be rented at once.</summary>
     public int Capacity => _capacity;
 
-    /// <summary>The records rented and not yet returned (a sum over the threads' counts; exact when no rent or return is running).</summary>
+    /// <summary>
+    /// The records rented and not yet returned: a sum over the threads' own counts, so exact
+    /// whenever no rent or return runs at the same time; while some do, a reading may be off by
+    /// the records that move between threads meanwhile (the bound itself is never exceeded).
+    /// </summary>
     public int Rented
     {
         get

@@ -43,7 +43,7 @@ public sealed class CallbackFailureTests
     {
         using var space = new AddressSpace();
         space.Subscribe(0, 10, new RecordingInvalidator(onInvalidate: (_, r, _) => r.Event == InvalidationEvent.Release ? true : throw new FormatException()));
-        Assert.Throws<FormatException>(() => space.TryBeginInvalidation(new InvalidationRange(0, 10, Blockable: false), out _));
+        Assert.Throws<FormatException>(() => space.TryBeginInvalidation(new InvalidationRange(0, 10), out _));
         Assert.Equal(0, space.ActiveInvalidations);
     }
 
@@ -143,7 +143,7 @@ public sealed class CallbackFailureTests
         var after = new RecordingInvalidator();
         space.Subscribe(0, 10, new RecordingInvalidator(onInvalidate: (_, r, _) => r.Event == InvalidationEvent.Release ? true : throw new FormatException()));
         space.Subscribe(5, 10, after);
-        Assert.Throws<FormatException>(() => space.TryBeginInvalidation(new InvalidationRange(0, 20, Blockable: false), out _));
+        Assert.Throws<FormatException>(() => space.TryBeginInvalidation(new InvalidationRange(0, 20), out _));
         Assert.Equal(1, after.Count);
     }
 }

@@ -5,7 +5,7 @@ namespace IntervalNotifier.Tests.NonBlockable;
 /// <summary>docs/contract.md §4: non-blockable invalidations.</summary>
 public sealed class NonBlockableTests
 {
-    private static InvalidationRange NonBlockable(ulong start, ulong end) => new(start, end, Blockable: false);
+    private static InvalidationRange NonBlockable(ulong start, ulong end) => new(start, end);
 
     [Fact]
     public void TryBegin_WhenNoCallbackRefuses_Succeeds_AndTheScopeEndsIt()
@@ -128,11 +128,18 @@ public sealed class NonBlockableTests
     }
 
     [Fact]
-    public void BeginAndTryBegin_RejectRangesOfTheOtherKind()
+    public void TheBeginDecidesBlockable_TheSameRangeReachesCallbacksAsEachBeginSays()
     {
         using var space = new AddressSpace();
-        Assert.Equal("range", Assert.Throws<ArgumentException>(() => space.BeginInvalidation(NonBlockable(0, 1))).ParamName);
-        Assert.Equal("range", Assert.Throws<ArgumentException>(() => space.TryBeginInvalidation(new InvalidationRange(0, 1), out _)).ParamName);
+        var inv = new RecordingInvalidator();
+        space.Subscribe(0, 10, inv);
+        var range = new InvalidationRange(0, 1);
+        Assert.True(range.Blockable); // what a caller builds reads blockable
+        space.BeginInvalidation(range).Dispose();
+        Assert.True(space.TryBeginInvalidation(range, out InvalidationScope scope)); // no mismatch to reject
+        scope.Dispose();
+        Assert.Equal([true, false], inv.Calls.Select(c => c.Range.Blockable));
+        Assert.Equal(range with { }, inv.Calls[0].Range);
         Assert.Equal(0, space.ActiveInvalidations);
     }
 }

@@ -97,14 +97,15 @@ public sealed class RangeTests
     public void InvalidationRange_HasValueEquality_AndDeconstructs()
     {
         var owner = new object();
-        var a = new InvalidationRange(1, 5, InvalidationEvent.Migrate, Blockable: false, Owner: owner);
-        var b = InvalidationRange.Inclusive(1, 4, InvalidationEvent.Migrate, blockable: false, owner: owner);
+        var a = new InvalidationRange(1, 5, InvalidationEvent.Migrate, Owner: owner);
+        var b = InvalidationRange.Inclusive(1, 4, InvalidationEvent.Migrate, owner: owner);
         Assert.Equal(a, b);
         Assert.True(a == b);
         Assert.Equal(a.GetHashCode(), b.GetHashCode());
-        Assert.NotEqual(a, a with { Blockable = true });
-        (ulong start, ulong end, InvalidationEvent ev, bool blockable, object? o) = a;
-        Assert.Equal((1UL, 5UL, InvalidationEvent.Migrate, false), (start, end, ev, blockable));
+        Assert.NotEqual(a, a with { Event = InvalidationEvent.Exclusive });
+        Assert.True(a.Blockable); // a range a caller builds: the begin decides
+        (ulong start, ulong end, InvalidationEvent ev, object? o) = a;
+        Assert.Equal((1UL, 5UL, InvalidationEvent.Migrate), (start, end, ev));
         Assert.Same(owner, o);
         Assert.Contains("Migrate", a.ToString(), StringComparison.Ordinal);
     }
@@ -267,8 +268,9 @@ public sealed class RangeTests
     public void InvalidationRange_ToString_IsReadable()
     {
         Assert.Equal("[0x1000, 0x1fff] Unmap blockable", new InvalidationRange(0x1000, 0x2000).ToString());
-        Assert.Equal("[0x0, 0xffffffffffffffff] Migrate non-blockable owner me",
-            InvalidationRange.Inclusive(0, ulong.MaxValue, InvalidationEvent.Migrate, blockable: false, owner: "me").ToString());
+        Assert.Equal("[0x0, 0xffffffffffffffff] Migrate blockable owner me",
+            InvalidationRange.Inclusive(0, ulong.MaxValue, InvalidationEvent.Migrate, owner: "me").ToString());
+        Assert.Equal("[0x0, 0x0] Unmap non-blockable", InvalidationRange.Inclusive(0, 0).AsNonBlockable().ToString());
         Assert.Equal("(default InvalidationRange)", default(InvalidationRange).ToString());
         Assert.Equal("[0x10, 0x1f]", new AddressSpace().Subscribe(0x10, 0x10, new RecordingInvalidator()).ToString());
     }

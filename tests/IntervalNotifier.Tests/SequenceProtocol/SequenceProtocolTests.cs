@@ -220,11 +220,27 @@ public sealed class SequenceProtocolTests
     }
 
     [Fact]
-    public void SetSequence_WithAnEvenValue_Throws()
+    public void SetSequence_WithAValueThatIsNotARunningInvalidationsSequence_Throws_AndChangesNothing()
     {
         using var space = new AddressSpace();
-        IntervalSubscription s = space.Subscribe(0, 10, new RecordingInvalidator());
-        Assert.Equal("currentSequence", Assert.Throws<ArgumentOutOfRangeException>(() => s.SetSequence(4)).ParamName);
+        Exception? wrongInCallback = null;
+        IntervalSubscription? s = null;
+        s = space.Subscribe(0, 10, new RecordingInvalidator(onInvalidate: (sub, _, current) =>
+        {
+            wrongInCallback = Record.Exception(() => sub.SetSequence(current + 2)); // odd, but not this invalidation's
+            return true;
+        }));
+        ulong before = s.ReadBegin();
+
+        Assert.Throws<InvalidOperationException>(() => s.SetSequence(12345)); // a stray call outside any callback
+        Assert.Throws<InvalidOperationException>(() => s.SetSequence(space.Sequence)); // S itself, but even: nothing runs
+        Assert.Throws<InvalidOperationException>(() => s.SetSequence(space.Sequence + 1)); // the next odd value, before it runs
+        Assert.Equal(before, s.ReadBegin()); // nothing changed: no stray value can make a copy look valid
+        Assert.False(s.ReadRetry(before));
+
+        space.BeginInvalidation(new InvalidationRange(0, 10)).Dispose();
+        Assert.IsType<InvalidOperationException>(wrongInCallback);
+        Assert.True(s.ReadRetry(before)); // the callback's own value was recorded
     }
 
     [Fact]

@@ -253,7 +253,7 @@ public sealed class SoakTests(ITestOutputHelper output)
                 case OpKind.Invalidate:
                 case OpKind.TryInvalidate:
                 {
-                    var range = new InvalidationRange((ulong)op.Start, (ulong)(op.Start + op.Length), Blockable: op.Kind == OpKind.Invalidate);
+                    var range = new InvalidationRange((ulong)op.Start, (ulong)(op.Start + op.Length));
                     Device.ThrowingDuringThisOp(op.Throwing);
                     Device.RefusingDuringThisOp(op.Kind == OpKind.TryInvalidate ? op.Device : -1);
                     try

@@ -52,7 +52,7 @@ public sealed class TeardownTests
         Assert.Throws<ObjectDisposedException>(() => space.Subscribe(0, 1, new RecordingInvalidator()));
         Assert.Throws<ObjectDisposedException>(() => space.SubscribeInclusive(0, 1, new RecordingInvalidator()));
         Assert.Throws<ObjectDisposedException>(() => space.BeginInvalidation(new InvalidationRange(0, 1)));
-        Assert.Throws<ObjectDisposedException>(() => space.TryBeginInvalidation(new InvalidationRange(0, 1, Blockable: false), out _));
+        Assert.Throws<ObjectDisposedException>(() => space.TryBeginInvalidation(new InvalidationRange(0, 1), out _));
         Assert.Equal(0, space.ActiveInvalidations);
     }
 

@@ -119,7 +119,7 @@ public sealed class TwoPassInvalidationTests
         var pool = new FinishRecordPool<DeviceRecord>(4);
         (AddressSpace space, TwoPassDevice[] devices, _) = Devices(2, pool);
         space.BeginInvalidation(new InvalidationRange(0, 1000)).Dispose();
-        Assert.True(space.TryBeginInvalidation(new InvalidationRange(0, 1000, Blockable: false), out InvalidationScope scope));
+        Assert.True(space.TryBeginInvalidation(new InvalidationRange(0, 1000), out InvalidationScope scope));
         scope.Dispose();
         space.Dispose();
         Assert.All(devices, d => Assert.Equal((3, 3, 0), (d.Starts, d.Finishes, d.SinglePassCalls)));
@@ -291,7 +291,7 @@ public sealed class TwoPassInvalidationTests
         {
             devices[2].OnStart = r => r.Blockable; // refuses to wait in a non-blockable context
 
-            Assert.False(space.TryBeginInvalidation(new InvalidationRange(0, 1000, Blockable: false), out _));
+            Assert.False(space.TryBeginInvalidation(new InvalidationRange(0, 1000), out _));
             Assert.Equal(["start:d0", "start:d1", "start:d2", "finish:d0", "finish:d1"], log);
             Assert.Equal(0, devices[3].Starts);
             Assert.Equal(0, pool.Rented);
@@ -344,7 +344,7 @@ public sealed class TwoPassInvalidationTests
         space.Subscribe(0, 10, device);
         space.Subscribe(5, 10, after);
 
-        Assert.Throws<InvalidOperationException>(() => space.TryBeginInvalidation(new InvalidationRange(0, 100, Blockable: false), out _));
+        Assert.Throws<InvalidOperationException>(() => space.TryBeginInvalidation(new InvalidationRange(0, 100), out _));
         Assert.Equal(0, device.Finishes);
         Assert.Equal(0, pool.Rented);
         Assert.Equal(0, after.Count); // the walk stopped at the refusal
