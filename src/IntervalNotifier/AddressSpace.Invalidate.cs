@@ -76,29 +76,7 @@ public sealed partial class AddressSpace
     // when a non-blockable callback refused (the bracket is ended then).
     private bool Invalidate(in InvalidationRange range, bool release, out InvalidationScope scope)
     {
-        Bracket bracket;
-        ulong generation;
-        ulong currentSequence;
-        WalkCursor walk;
-        bool hit;
-        lock (_sync)
-        {
-            AssertInvariants();
-            ObjectDisposedException.ThrowIf(_teardown != Teardown.None && !release, this);
-
-            // The only allocation (a bracket when none is free) comes before any change.
-            bracket = _brackets.Open();
-            Volatile.Write(ref _active, _active + 1);
-            generation = bracket.Generation;
-            walk = release ? WalkCursor.ForRelease(_tree, _deferred) : new WalkCursor(_tree.Overlapping(range.Start, range.Last));
-            hit = walk.MoveNext();
-            if (hit && (_sequence & 1) == 0)
-            {
-                Volatile.Write(ref _sequence, _sequence | 1);
-            }
-
-            currentSequence = _sequence;
-        }
+        Bracket bracket = Open(in range, release, isAsync: false, out ulong generation, out WalkCursor walk, out bool hit, out ulong currentSequence);
 
         // The bracket is open. Whatever happens from here on — a callback that throws, or
         // anything else — it is ended before begin fails: an open bracket nobody can end would
@@ -146,6 +124,36 @@ public sealed partial class AddressSpace
         errors.ThrowIfAny();
         scope = succeeded ? new InvalidationScope(bracket, generation) : default;
         return succeeded;
+    }
+
+    // Begin, under the lock: open the bracket, find the first hit, make S odd if it hits.
+    private Bracket Open(in InvalidationRange range, bool release, bool isAsync, out ulong generation, out WalkCursor walk, out bool hit, out ulong currentSequence)
+    {
+        lock (_sync)
+        {
+            AssertInvariants();
+            ObjectDisposedException.ThrowIf(_teardown != Teardown.None && !release, this);
+
+            // The only allocation (a bracket when none is free) comes before any change.
+            Bracket bracket = _brackets.Open(isAsync);
+            Volatile.Write(ref _active, _active + 1);
+            if (release)
+            {
+                _teardownBracket = bracket;
+                _teardownGeneration = bracket.Generation;
+            }
+
+            generation = bracket.Generation;
+            walk = release ? WalkCursor.ForRelease(_tree, _deferred) : new WalkCursor(_tree.Overlapping(range.Start, range.Last));
+            hit = walk.MoveNext();
+            if (hit && (_sequence & 1) == 0)
+            {
+                Volatile.Write(ref _sequence, _sequence | 1);
+            }
+
+            currentSequence = _sequence;
+            return bracket;
+        }
     }
 
     // The start pass: every hit subscription, in walk order (the cursor is on the first).
@@ -283,26 +291,32 @@ public sealed partial class AddressSpace
                 }
 
                 report.Finished++;
-                try
-                {
-                    twoPass.InvalidateFinish(record);
-                }
-                catch (Exception exception)
-                {
-                    errors.Add(exception);
-                    report.Exceptions++;
-                }
-                finally
-                {
-                    if (pool is not null)
-                    {
-                        ReturnToPool(pool, record, ref errors);
-                    }
-                }
+                FinishOne(twoPass, record, pool, ref errors, ref report);
             }
             catch (Exception unexpected)
             {
                 errors.Add(unexpected);
+            }
+        }
+    }
+
+    // One synchronous finish; a pooled record goes back when it returns, also when it throws.
+    private static void FinishOne(ITwoPassIntervalInvalidator twoPass, FinishRecord record, IFinishRecordPool? pool, ref ExceptionCollector errors, ref WalkReport report)
+    {
+        try
+        {
+            twoPass.InvalidateFinish(record);
+        }
+        catch (Exception exception)
+        {
+            errors.Add(exception);
+            report.Exceptions++;
+        }
+        finally
+        {
+            if (pool is not null)
+            {
+                ReturnToPool(pool, record, ref errors);
             }
         }
     }
@@ -323,6 +337,7 @@ public sealed partial class AddressSpace
     internal void End(Bracket bracket, ulong generation)
     {
         AsyncWaiter? woken;
+        int owner;
         lock (_sync)
         {
             AssertInvariants();
@@ -332,6 +347,7 @@ public sealed partial class AddressSpace
                     "This invalidation has already ended: dispose a scope exactly once, and do not dispose the scope of a failed TryBeginInvalidation (the core ends it).");
             }
 
+            owner = bracket.IsAsync ? 0 : bracket.OwnerThreadId;
             _brackets.Close(bracket);
             woken = EndLocked();
         }
@@ -339,6 +355,15 @@ public sealed partial class AddressSpace
         // Completing the waiters runs no continuation inline (they run asynchronously), but it
         // is still done after the lock is dropped, so that woken code never meets it held.
         WaiterQueue.Complete(woken);
+
+        // A synchronous bracket belongs to the thread that began it (self-wait detection relies
+        // on that). Ended elsewhere — held across an await, say — it is ended all the same, so
+        // that nothing is stranded, and the misuse is reported.
+        if (owner != 0 && owner != Environment.CurrentManagedThreadId)
+        {
+            throw new InvalidOperationException(
+                $"A bracket begun by BeginInvalidation on thread {owner} was ended on thread {Environment.CurrentManagedThreadId}: a synchronous bracket belongs to the thread that began it. It has been ended; to hold a bracket across await, begin it with BeginInvalidationAsync.");
+        }
     }
 
     // The count goes down; the last end of an odd period makes S even, applies the deferred

@@ -20,7 +20,7 @@ public sealed partial class AddressSpace
                 return sequence;
             }
 
-            if (_brackets.IsHeldByCallingThread())
+            if (_brackets.IsHeldByCaller())
             {
                 throw SelfWait(nameof(IntervalSubscription.ReadBegin));
             }
@@ -48,7 +48,7 @@ public sealed partial class AddressSpace
                 return new ValueTask<ulong>(sequence);
             }
 
-            if (_brackets.IsHeldByCallingThread())
+            if (_brackets.IsHeldByCaller())
             {
                 throw SelfWait(nameof(IntervalSubscription.ReadBeginAsync));
             }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using IntervalNotifier.Internal;
 
 namespace IntervalNotifier;
@@ -181,6 +182,39 @@ public sealed partial class AddressSpace
         return new ValueTask(waiter, waiter.Version);
     }
 
+    /// <summary>Unsubscribes without blocking, non-strictly; see <see cref="IntervalSubscription.DisposeAsync"/>.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    internal async ValueTask DisposeSubscriptionAsync(IntervalSubscription subscription)
+    {
+        while (true)
+        {
+            AsyncWaiter waiter;
+            Removal removal;
+            lock (_sync)
+            {
+                AssertInvariants();
+                removal = BeginRemovalLocked(subscription, strict: false, nameof(IntervalSubscription.DisposeAsync), cancellationRequested: false);
+                if (removal == Removal.Done)
+                {
+                    return;
+                }
+
+                waiter = _waiters.Enqueue(unsubscribing: null, result: 0, CancellationToken.None);
+            }
+
+            if (removal == Removal.Queued)
+            {
+                _metrics.RecordDeferred("remove");
+            }
+
+            _metrics.RecordWait("unsubscribe");
+            await new ValueTask(waiter, waiter.Version).ConfigureAwait(false);
+
+            // Our own queued removal is applied now; someone else's may have been cancelled
+            // (and a new odd period begun): look again, as the synchronous Dispose does.
+        }
+    }
+
     //  unsubscribe                S even                S odd (a walk may be running over it)
     //  Subscribed                 remove now            queue the removal, wait         → PendingRemove
     //  PendingInsert              —                     drop the insert (never waits)   → Unsubscribed
@@ -205,7 +239,7 @@ public sealed partial class AddressSpace
         bool mustWait = state != SubscriptionState.PendingInsert && (_sequence & 1) != 0;
         if (mustWait)
         {
-            if (_brackets.IsHeldByCallingThread())
+            if (_brackets.IsHeldByCaller())
             {
                 throw SelfWait(operation);
             }

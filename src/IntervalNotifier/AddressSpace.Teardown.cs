@@ -30,7 +30,7 @@ public sealed partial class AddressSpace
             AssertInvariants();
             if (_teardown != Teardown.None)
             {
-                while (_teardown == Teardown.Running && _teardownThreadId != Environment.CurrentManagedThreadId)
+                while (_teardown == Teardown.Running && !IsInsideTeardownLocked())
                 {
                     _waiters.WaitForPulse();
                 }
@@ -39,7 +39,6 @@ public sealed partial class AddressSpace
             }
 
             _teardown = Teardown.Running;
-            _teardownThreadId = Environment.CurrentManagedThreadId;
         }
 
         try
@@ -50,12 +49,75 @@ public sealed partial class AddressSpace
         }
         finally
         {
-            lock (_sync)
+            EndTeardown();
+        }
+    }
+
+    /// <summary>
+    /// Tears the address space down like <see cref="Dispose"/>, awaiting asynchronous finishes
+    /// (<see cref="IAsyncTwoPassIntervalInvalidator.InvalidateFinishAsync"/>) instead of blocking
+    /// on them: the release invalidation runs through <see cref="BeginInvalidationAsync"/>'s path.
+    /// </summary>
+    /// <returns>A task that completes when the teardown is done; it faults with what the callbacks threw, once the teardown was completed all the same.</returns>
+    /// <remarks>
+    /// A second call (of either form) does nothing more, but does not complete before the first
+    /// call's teardown has finished (unless it comes from inside that teardown's own callbacks).
+    /// </remarks>
+    public async ValueTask DisposeAsync()
+    {
+        Task? first = null;
+        lock (_sync)
+        {
+            AssertInvariants();
+            if (_teardown != Teardown.None)
             {
-                _teardown = Teardown.Done;
-                _waiters.PulseBlockedThreads();
+                if (_teardown == Teardown.Done || IsInsideTeardownLocked())
+                {
+                    return;
+                }
+
+                first = (_teardownDone ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+            }
+            else
+            {
+                _teardown = Teardown.Running;
             }
         }
+
+        if (first is not null)
+        {
+            await first.ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            InvalidationScope scope = await InvalidateAsync(InvalidationRange.Inclusive(0, ulong.MaxValue, InvalidationEvent.Release), release: true).ConfigureAwait(false);
+            scope.Dispose();
+        }
+        finally
+        {
+            EndTeardown();
+        }
+    }
+
+    // Under the lock: the caller runs inside the release invalidation itself (its begin's
+    // thread, or an asynchronous finish's flow): waiting for the teardown would wait for itself.
+    private bool IsInsideTeardownLocked() =>
+        _teardownBracket is { } bracket && bracket.Generation == _teardownGeneration && Internal.BracketRegistry.IsInside(bracket);
+
+    private void EndTeardown()
+    {
+        TaskCompletionSource? done;
+        lock (_sync)
+        {
+            _teardown = Teardown.Done;
+            _teardownBracket = null;
+            _waiters.PulseBlockedThreads();
+            done = _teardownDone;
+        }
+
+        done?.TrySetResult(); // after the lock: continuations run asynchronously, and never meet it held
     }
 
     /// <summary>

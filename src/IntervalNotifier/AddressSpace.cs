@@ -25,7 +25,7 @@ namespace IntervalNotifier;
 /// </remarks>
 [DebuggerDisplay("{DebuggerDisplay,nq}")]
 [DebuggerTypeProxy(typeof(AddressSpaceDebugView))]
-public sealed partial class AddressSpace : IDisposable
+public sealed partial class AddressSpace : IDisposable, IAsyncDisposable
 {
     // ---------------------------------------------------------------------------------------
     // The sequence protocol (docs/contract.md §3): a seqcount that admits many writers at once.
@@ -118,8 +118,14 @@ public sealed partial class AddressSpace : IDisposable
     /// <summary>Where the teardown (§7) is.</summary>
     private Teardown _teardown;
 
-    /// <summary>The thread running the teardown while it runs; a second <see cref="Dispose"/> on it returns at once.</summary>
-    private int _teardownThreadId;
+    /// <summary>The release invalidation's bracket (and its generation) while it runs; a second <see cref="Dispose"/> from inside it returns at once.</summary>
+    private Bracket? _teardownBracket;
+
+    /// <summary>The generation of <see cref="_teardownBracket"/> during the release.</summary>
+    private ulong _teardownGeneration;
+
+    /// <summary>Completed when the teardown is done, for a second <see cref="DisposeAsync"/> to await; created only then.</summary>
+    private TaskCompletionSource? _teardownDone;
 
     /// <summary>Creates an empty address space.</summary>
     /// <param name="options">Options; <see langword="null"/> for the defaults.</param>

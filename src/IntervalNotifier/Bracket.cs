@@ -8,9 +8,16 @@ namespace IntervalNotifier;
 /// address space's <see cref="BracketRegistry"/>, so that a bracket allocates nothing in steady
 /// state; <see cref="Generation"/> tells a scope from the scope of an earlier use.
 /// </summary>
-/// <remarks>All fields but <see cref="FinishList"/> are guarded by the address space's lock.</remarks>
+/// <remarks>
+/// All fields but <see cref="FinishList"/> and the pending finishes (owned by the invalidation
+/// while it runs) are guarded by the address space's lock; <see cref="OwnerThreadId"/> is read
+/// under it and written by the invalidation with <see cref="Volatile"/>.
+/// </remarks>
 internal sealed class Bracket(AddressSpace space) : IListNode<Bracket>
 {
+    /// <summary>The use of a bracket that the code running in an asynchronous finish's flow belongs to (docs/contract.md §9).</summary>
+    internal static readonly AsyncLocal<FlowMark?> Flow = new();
+
     /// <summary>The address space the bracket belongs to.</summary>
     internal readonly AddressSpace Space = space;
 
@@ -20,11 +27,58 @@ internal sealed class Bracket(AddressSpace space) : IListNode<Bracket>
     /// <summary>Bumped when the bracket ends; a scope holds the value of its own use, so it matches only while that use is open.</summary>
     internal ulong Generation;
 
-    /// <summary>The thread that began the bracket; it must not wait for the bracket's end.</summary>
+    /// <summary>
+    /// The thread that must not wait for the bracket's end: the one that began it — for an
+    /// asynchronous bracket only while its begin runs on that thread (then 0: it belongs to no thread).
+    /// </summary>
     internal int OwnerThreadId;
+
+    /// <summary>Begun by <c>BeginInvalidationAsync</c> (or <c>DisposeAsync</c>): its scope may be disposed on any thread.</summary>
+    internal bool IsAsync;
+
+    // Asynchronous finishes called and not yet completed, in start order; reused across uses.
+    private (FinishRecord Record, ValueTask Finish)[] _pending = [];
+    private int _pendingCount;
 
     // In the registry's open list while open, in its free list while closed.
     private ListLinks<Bracket> _links;
 
+    /// <summary>The number of pending asynchronous finishes.</summary>
+    internal int PendingCount => _pendingCount;
+
     static ref ListLinks<Bracket> IListNode<Bracket>.LinksOf(Bracket node) => ref node._links;
+
+    /// <summary>Remembers a finish that has not completed yet (allocates only when the buffer grows).</summary>
+    internal void AddPending(FinishRecord record, ValueTask finish)
+    {
+        if (_pendingCount == _pending.Length)
+        {
+            Array.Resize(ref _pending, Math.Max(4, _pending.Length * 2));
+        }
+
+        _pending[_pendingCount++] = (record, finish);
+    }
+
+    /// <summary>Takes the pending finish at <paramref name="index"/>, clearing its slot.</summary>
+    internal (FinishRecord Record, ValueTask Finish) TakePending(int index)
+    {
+        (FinishRecord, ValueTask) pending = _pending[index];
+        _pending[index] = default;
+        return pending;
+    }
+
+    /// <summary>Forgets the pending finishes once all have been taken.</summary>
+    internal void ClearPending() => _pendingCount = 0;
+
+    /// <summary>A mark for the flows of this use's asynchronous finishes.</summary>
+    internal FlowMark MarkFlow() => new(this, Generation);
+
+    /// <summary>Marks the flow of code that runs inside a callback of one use of a bracket, asynchronous continuations included.</summary>
+    /// <param name="Bracket">The bracket.</param>
+    /// <param name="Generation">Its generation during that use.</param>
+    internal sealed record FlowMark(Bracket Bracket, ulong Generation)
+    {
+        /// <summary>Whether that use is still open (under the address space's lock).</summary>
+        internal bool IsOpen => Bracket.Generation == Generation;
+    }
 }

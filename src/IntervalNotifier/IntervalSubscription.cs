@@ -26,7 +26,7 @@ namespace IntervalNotifier;
 /// </code>
 /// </remarks>
 [DebuggerDisplay("{ToString(),nq}, Sequence = {Sequence}, {State}")]
-public sealed class IntervalSubscription : IDisposable, IListNode<IntervalSubscription>
+public sealed class IntervalSubscription : IDisposable, IAsyncDisposable, IListNode<IntervalSubscription>
 {
     private readonly AddressSpace _space;
     private readonly IIntervalInvalidator _invalidator;
@@ -48,6 +48,7 @@ public sealed class IntervalSubscription : IDisposable, IListNode<IntervalSubscr
         Start = start;
         Last = last;
         TwoPass = invalidator as ITwoPassIntervalInvalidator;
+        AsyncTwoPass = invalidator as IAsyncTwoPassIntervalInvalidator;
         IndexEntry = new SubscriptionIndex.Entry(this);
     }
 
@@ -71,6 +72,9 @@ public sealed class IntervalSubscription : IDisposable, IListNode<IntervalSubscr
 
     /// <summary>The two-pass callbacks, when the invalidator has them: the walk calls these instead of <see cref="IIntervalInvalidator.Invalidate"/>.</summary>
     internal ITwoPassIntervalInvalidator? TwoPass { get; }
+
+    /// <summary>The awaitable finish, when the invalidator has it: the asynchronous begin calls it instead of <see cref="ITwoPassIntervalInvalidator.InvalidateFinish"/>.</summary>
+    internal IAsyncTwoPassIntervalInvalidator? AsyncTwoPass { get; }
 
     /// <summary>Where the subscription is in its life; written under the address space's lock, read lock-free.</summary>
     internal SubscriptionState State
@@ -207,6 +211,16 @@ public sealed class IntervalSubscription : IDisposable, IListNode<IntervalSubscr
     /// </summary>
     /// <exception cref="InvalidOperationException">The call would have to wait for an invalidation the calling thread holds open.</exception>
     public void Dispose() => _space.Unsubscribe(this, strict: false);
+
+    /// <summary>
+    /// Unsubscribes without blocking, like <see cref="UnsubscribeAsync"/>, but does nothing when
+    /// the subscription is already unsubscribed (so that <c>await using</c> and an explicit
+    /// unsubscribe combine), and waits for an unsubscribe already under way. When the task
+    /// completes, no callback of this subscription is running or will run.
+    /// </summary>
+    /// <returns>A task that completes when no callback of this subscription can run any more.</returns>
+    /// <exception cref="InvalidOperationException">The call would have to wait for an invalidation the caller holds open (thrown synchronously).</exception>
+    public ValueTask DisposeAsync() => _space.DisposeSubscriptionAsync(this);
 
     /// <summary>The subscribed range, in hexadecimal.</summary>
     /// <returns>For example <c>[0x1000, 0x1fff]</c>.</returns>

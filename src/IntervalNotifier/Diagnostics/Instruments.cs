@@ -18,5 +18,7 @@ internal static class Instruments
     internal static readonly Counter<long> DeferredChanges = Meter.CreateCounter<long>(NotifierMetrics.DeferredChanges, "{change}", "Tree changes deferred to the end of the running invalidations.");
     internal static readonly Counter<long> Waits = Meter.CreateCounter<long>(NotifierMetrics.Waits, "{wait}", "Waits for running invalidations to end.");
 
+    internal static readonly Histogram<double> FinishPassDuration = Meter.CreateHistogram<double>(NotifierMetrics.FinishPassDuration, "s", "Duration of the finish pass of asynchronous begins: from the first finish called to the last completed.");
+
     internal static readonly string?[] EventNames = Enum.GetNames<InvalidationEvent>();
 }

@@ -48,6 +48,9 @@ public static class NotifierMetrics
     /// <summary>Counter: waits for invalidations to end (tagged with <see cref="WaitTag"/>).</summary>
     public const string Waits = "intervalnotifier.waits";
 
+    /// <summary>Histogram, seconds: the finish pass of asynchronous begins, from the first finish called to the last completed.</summary>
+    public const string FinishPassDuration = "intervalnotifier.finish_pass.duration";
+
     /// <summary>Observable gauge: finish records rented from a pool and not yet returned (tagged with <see cref="PoolTag"/>).</summary>
     public const string PoolRecordsOut = "intervalnotifier.pool.records_out";
 

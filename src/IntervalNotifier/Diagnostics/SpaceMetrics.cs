@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 
 namespace IntervalNotifier.Diagnostics;
@@ -42,6 +43,27 @@ internal sealed class SpaceMetrics(string? name)
     /// <summary>Records a wait for running invalidations (<c>read_begin</c> or <c>unsubscribe</c>).</summary>
     /// <param name="what">What waited.</param>
     public void RecordWait(string what) => Add(Instruments.Waits, 1, new(NotifierMetrics.WaitTag, what));
+
+    /// <summary>A timestamp for a finish pass about to run, or 0 when nobody listens (so nothing is measured).</summary>
+    /// <returns>The timestamp.</returns>
+    public static long FinishPassStarted() => Instruments.FinishPassDuration.Enabled ? Stopwatch.GetTimestamp() : 0;
+
+    /// <summary>Records the duration of a finish pass begun at <paramref name="started"/> (nothing when it is 0).</summary>
+    /// <param name="started">What <see cref="FinishPassStarted"/> returned.</param>
+    public void RecordFinishPass(long started)
+    {
+        if (started != 0 && Instruments.FinishPassDuration.Enabled)
+        {
+            try
+            {
+                Instruments.FinishPassDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, _space);
+            }
+            catch (Exception)
+            {
+                // A listener threw: its measurement is lost, the operation stands (see the class).
+            }
+        }
+    }
 
     private void Add(Counter<long> counter, long value)
     {

@@ -24,13 +24,15 @@ internal sealed class BracketRegistry(object sync, AddressSpace space)
     }
 
     /// <summary>Opens a bracket owned by the calling thread; reuses a closed one when it can.</summary>
+    /// <param name="isAsync">Whether the bracket will belong to no thread once its begin has run.</param>
     /// <returns>The bracket, with its generation for the scope to hold.</returns>
     /// <remarks>Allocates only when no closed bracket is free; the allocation comes before any change.</remarks>
-    public Bracket Open()
+    public Bracket Open(bool isAsync)
     {
         Debug.Assert(Monitor.IsEntered(sync));
         Bracket bracket = _free.TakeFirst() ?? new Bracket(space);
         bracket.OwnerThreadId = Environment.CurrentManagedThreadId;
+        bracket.IsAsync = isAsync;
         _open.AddFirst(bracket);
         return bracket;
     }
@@ -46,15 +48,24 @@ internal sealed class BracketRegistry(object sync, AddressSpace space)
         _free.AddFirst(bracket);
     }
 
-    /// <summary>Whether the calling thread holds an open bracket (it is inside a callback, or between a begin and its end).</summary>
+    /// <summary>
+    /// Whether the caller holds an open bracket of this address space: the calling thread began
+    /// one (it is inside a callback, or between a begin and its end), or the calling flow runs
+    /// inside an asynchronous finish of one that is still open (docs/contract.md §9).
+    /// </summary>
     /// <returns><see langword="true"/> if waiting for the open brackets to end would wait for itself.</returns>
-    public bool IsHeldByCallingThread()
+    public bool IsHeldByCaller()
     {
         Debug.Assert(Monitor.IsEntered(sync));
+        if (Bracket.Flow.Value is { } mark && ReferenceEquals(mark.Bracket.Space, space) && mark.IsOpen)
+        {
+            return true;
+        }
+
         int thread = Environment.CurrentManagedThreadId;
         for (Bracket? b = _open.First; b is not null; b = IntrusiveList<Bracket>.NextOf(b))
         {
-            if (b.OwnerThreadId == thread)
+            if (Volatile.Read(ref b.OwnerThreadId) == thread)
             {
                 return true;
             }
@@ -62,6 +73,13 @@ internal sealed class BracketRegistry(object sync, AddressSpace space)
 
         return false;
     }
+
+    /// <summary>Whether the caller is inside <paramref name="bracket"/>'s own invalidation (its begin's thread, or its asynchronous finishes' flow).</summary>
+    /// <param name="bracket">An open bracket.</param>
+    /// <returns><see langword="true"/> if waiting for it would wait for itself.</returns>
+    public static bool IsInside(Bracket bracket) =>
+        Volatile.Read(ref bracket.OwnerThreadId) == Environment.CurrentManagedThreadId
+        || (Bracket.Flow.Value is { } mark && ReferenceEquals(mark.Bracket, bracket) && mark.IsOpen);
 
     /// <summary>What is wrong with the lists, or <see langword="null"/>.</summary>
     /// <returns>A description of the first broken invariant.</returns>

@@ -25,6 +25,12 @@ internal struct ExceptionCollector
         _more.Add(exception);
     }
 
+    /// <summary>The one exception, an <see cref="AggregateException"/> of several, or <see langword="null"/>.</summary>
+    public readonly Exception? ToException() =>
+        _more is not null
+            ? new AggregateException("Several invalidation callbacks failed; the invalidation was completed and ended.", _more)
+            : _first;
+
     /// <summary>Throws the one exception (with its original stack), or an <see cref="AggregateException"/> of several.</summary>
     public readonly void ThrowIfAny()
     {

@@ -275,7 +275,7 @@ public sealed class DeferralTests
     {
         using var space = new AddressSpace();
         IntervalSubscription s = space.Subscribe(0, 10, new RecordingInvalidator());
-        InvalidationScope scope = Waiting.Completes(Waiting.OnThread(() => space.BeginInvalidation(new InvalidationRange(0, 10))), "begin");
+        InvalidationScope scope = Waiting.Completes(Waiting.OnThread(() => space.BeginAnywhere(new InvalidationRange(0, 10))), "begin");
         Task first = Waiting.OnThread(s.Unsubscribe);
         Waiting.Until(() => !s.IsSubscribed, "the removal is queued");
         Assert.IsType<InvalidOperationException>(Record.Exception(s.Unsubscribe));
@@ -352,7 +352,7 @@ public sealed class DeferralTests
     {
         using var space = new AddressSpace();
         IntervalSubscription s = space.Subscribe(0, 10, new RecordingInvalidator());
-        InvalidationScope scope = await Waiting.OnThread(() => space.BeginInvalidation(new InvalidationRange(0, 10)));
+        InvalidationScope scope = await Waiting.OnThread(() => space.BeginAnywhere(new InvalidationRange(0, 10)));
         using var cts = new CancellationTokenSource();
         Task unsubscribeAsync = await Waiting.OnThread(() => s.UnsubscribeAsync(cts.Token).AsTask());
         Task dispose = Waiting.OnThread(s.Dispose); // waits for the other's removal

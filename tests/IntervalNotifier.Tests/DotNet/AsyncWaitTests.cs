@@ -20,7 +20,7 @@ public sealed class AsyncWaitTests
     {
         using var space = new AddressSpace();
         IntervalSubscription s = space.Subscribe(0, 10, new RecordingInvalidator());
-        InvalidationScope scope = space.BeginInvalidation(new InvalidationRange(0, 10));
+        InvalidationScope scope = await space.BeginInvalidationAsync(new InvalidationRange(0, 10)); // held across await: an asynchronous bracket
         Task<ulong> read = await Waiting.OnThread(() => s.ReadBeginAsync(Ct).AsTask()); // registered from a thread without a bracket
         Waiting.AssertBlocked(read, "ReadBeginAsync");
         Assert.Equal(1, space.AsyncWaiterCount);
@@ -34,7 +34,7 @@ public sealed class AsyncWaitTests
     {
         using var space = new AddressSpace();
         IntervalSubscription s = space.Subscribe(0, 10, new RecordingInvalidator());
-        using InvalidationScope scope = space.BeginInvalidation(new InvalidationRange(0, 10));
+        using InvalidationScope scope = await space.BeginInvalidationAsync(new InvalidationRange(0, 10)); // held across await: an asynchronous bracket
         using var cts = new CancellationTokenSource();
         Task<ulong> read = await Waiting.OnThread(() => s.ReadBeginAsync(cts.Token).AsTask());
         Assert.Equal(1, space.AsyncWaiterCount);
@@ -48,7 +48,7 @@ public sealed class AsyncWaitTests
     {
         using var space = new AddressSpace();
         IntervalSubscription s = space.Subscribe(0, 10, new RecordingInvalidator());
-        using InvalidationScope scope = space.BeginInvalidation(new InvalidationRange(0, 10));
+        using InvalidationScope scope = await space.BeginInvalidationAsync(new InvalidationRange(0, 10)); // held across await: an asynchronous bracket
         Task<ulong> read = await Waiting.OnThread(() => s.ReadBeginAsync(new CancellationToken(canceled: true)).AsTask());
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => read);
         Assert.Equal(0, space.AsyncWaiterCount);
@@ -81,7 +81,7 @@ public sealed class AsyncWaitTests
         using var space = new AddressSpace();
         var inv = new RecordingInvalidator();
         IntervalSubscription s = space.Subscribe(0, 10, inv);
-        InvalidationScope scope = space.BeginInvalidation(new InvalidationRange(0, 10));
+        InvalidationScope scope = await space.BeginInvalidationAsync(new InvalidationRange(0, 10)); // held across await: an asynchronous bracket
         Task unsubscribe = await Waiting.OnThread(() => s.UnsubscribeAsync(Ct).AsTask());
         Waiting.AssertBlocked(unsubscribe, "UnsubscribeAsync");
         Assert.False(s.IsSubscribed);
@@ -97,7 +97,7 @@ public sealed class AsyncWaitTests
         using var space = new AddressSpace();
         var inv = new RecordingInvalidator();
         IntervalSubscription s = space.Subscribe(0, 10, inv);
-        InvalidationScope scope = space.BeginInvalidation(new InvalidationRange(0, 10));
+        InvalidationScope scope = await space.BeginInvalidationAsync(new InvalidationRange(0, 10)); // held across await: an asynchronous bracket
         using var cts = new CancellationTokenSource();
         Task unsubscribe = await Waiting.OnThread(() => s.UnsubscribeAsync(cts.Token).AsTask());
         Assert.Equal(0, space.SubscriptionCount);
@@ -119,7 +119,7 @@ public sealed class AsyncWaitTests
     {
         using var space = new AddressSpace();
         IntervalSubscription s = space.Subscribe(0, 10, new RecordingInvalidator());
-        using (Waiting.Completes(Waiting.OnThread(() => space.BeginInvalidation(new InvalidationRange(0, 10))), "begin"))
+        using (Waiting.Completes(Waiting.OnThread(() => space.BeginAnywhere(new InvalidationRange(0, 10))), "begin"))
         {
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => s.UnsubscribeAsync(new CancellationToken(canceled: true)).AsTask());
             Assert.True(s.IsSubscribed);

@@ -34,7 +34,7 @@ public sealed class DebuggerDisplayTests
         IntervalSubscription a = space.Subscribe(0, 10, new RecordingInvalidator());
         IntervalSubscription gone = space.Subscribe(20, 10, new RecordingInvalidator());
         gone.Unsubscribe();
-        InvalidationScope other = Waiting.Completes(Waiting.OnThread(() => space.BeginInvalidation(new InvalidationRange(0, 10))), "other begin");
+        InvalidationScope other = Waiting.Completes(Waiting.OnThread(() => space.BeginAnywhere(new InvalidationRange(0, 10))), "other begin");
         IntervalSubscription deferred = space.Subscribe(5, 10, new RecordingInvalidator());
         var view = new AddressSpaceDebugView(space);
         Assert.Equal([a, deferred], view.Subscriptions);

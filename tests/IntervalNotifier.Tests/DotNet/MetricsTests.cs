@@ -94,7 +94,7 @@ public sealed class MetricsTests
         using var space = new AddressSpace(metrics.Options);
         IntervalSubscription a = space.Subscribe(0, 10, new RecordingInvalidator());
         IntervalSubscription b = space.Subscribe(0, 10, new RecordingInvalidator());
-        InvalidationScope scope = space.BeginInvalidation(new InvalidationRange(0, 10));
+        InvalidationScope scope = await space.BeginInvalidationAsync(new InvalidationRange(0, 10)); // held across await: an asynchronous bracket
         Task<ulong> read = await Waiting.OnThread(() => a.ReadBeginAsync(Ct).AsTask());
         Task unsubscribe = await Waiting.OnThread(() => b.UnsubscribeAsync(Ct).AsTask());
         scope.Dispose();

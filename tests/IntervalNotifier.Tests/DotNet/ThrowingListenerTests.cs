@@ -88,7 +88,7 @@ public sealed class ThrowingListenerTests
         using var listener = new ThrowingListener(options.Name!);
         using var space = new AddressSpace(options);
         IntervalSubscription s = space.Subscribe(0, 10, new RecordingInvalidator());
-        InvalidationScope scope = space.BeginInvalidation(new InvalidationRange(0, 10));
+        InvalidationScope scope = await space.BeginInvalidationAsync(new InvalidationRange(0, 10)); // held across await: an asynchronous bracket
         using var cts = new CancellationTokenSource();
         Task unsubscribe = await Waiting.OnThread(() => s.UnsubscribeAsync(cts.Token).AsTask());
         Assert.False(unsubscribe.IsCompleted);
@@ -107,7 +107,7 @@ public sealed class ThrowingListenerTests
         using var listener = new ThrowingListener(options.Name!, NotifierMetrics.Waits);
         using var space = new AddressSpace(options);
         IntervalSubscription s = space.Subscribe(0, 10, new RecordingInvalidator());
-        InvalidationScope scope = space.BeginInvalidation(new InvalidationRange(0, 10));
+        InvalidationScope scope = await space.BeginInvalidationAsync(new InvalidationRange(0, 10)); // held across await: an asynchronous bracket
         Task<ulong> read = await Waiting.OnThread(() => s.ReadBeginAsync(Ct).AsTask());
         Assert.False(read.IsCompleted);
         scope.Dispose();

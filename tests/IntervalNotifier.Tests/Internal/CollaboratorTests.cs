@@ -15,15 +15,15 @@ public sealed class CollaboratorTests
         var registry = new BracketRegistry(sync, space);
         lock (sync)
         {
-            Bracket first = registry.Open();
+            Bracket first = registry.Open(isAsync: false);
             ulong generation = first.Generation;
             Assert.Equal(1, registry.OpenCount);
-            Assert.True(registry.IsHeldByCallingThread());
+            Assert.True(registry.IsHeldByCaller());
             registry.Close(first);
             Assert.Equal(0, registry.OpenCount);
-            Assert.False(registry.IsHeldByCallingThread());
+            Assert.False(registry.IsHeldByCaller());
 
-            Bracket again = registry.Open();
+            Bracket again = registry.Open(isAsync: false);
             Assert.Same(first, again);
             Assert.NotEqual(generation, again.Generation);
             Assert.Null(registry.Check());
@@ -33,7 +33,7 @@ public sealed class CollaboratorTests
         {
             lock (sync)
             {
-                return registry.IsHeldByCallingThread();
+                return registry.IsHeldByCaller();
             }
         }), "the other thread");
         Assert.False(heldElsewhere);

@@ -82,7 +82,7 @@ public sealed class SequenceProtocolTests
         var inv = new RecordingInvalidator();
         space.Subscribe(0, 100, inv);
         InvalidationScope first = space.BeginInvalidation(new InvalidationRange(0, 10));
-        InvalidationScope second = Waiting.Completes(Waiting.OnThread(() => space.BeginInvalidation(new InvalidationRange(5, 50))), "second begin");
+        InvalidationScope second = Waiting.Completes(Waiting.OnThread(() => space.BeginAnywhere(new InvalidationRange(5, 50))), "second begin");
         Assert.Equal([3UL, 3UL], inv.Calls.Select(c => c.Sequence));
         Assert.NotEqual(inv.Calls[0].ThreadId, inv.Calls[1].ThreadId);
         first.Dispose();
@@ -210,7 +210,7 @@ public sealed class SequenceProtocolTests
         IntervalSubscription s = space.Subscribe(0, 10, new RecordingInvalidator());
         using (space.BeginInvalidation(new InvalidationRange(200, 300))) // hits nothing
         {
-            using (Waiting.Completes(Waiting.OnThread(() => space.BeginInvalidation(new InvalidationRange(0, 10))), "other begin"))
+            using (Waiting.Completes(Waiting.OnThread(() => space.BeginAnywhere(new InvalidationRange(0, 10))), "other begin"))
             {
                 // Another thread is invalidating s, and this thread holds a bracket: waiting
                 // would need this thread's own end.

@@ -75,4 +75,16 @@ internal static class Waiting
             Thread.Sleep(1);
         }
     }
+
+    /// <summary>
+    /// Opens a bracket that belongs to no thread (an asynchronous begin whose finishes all
+    /// complete at once), so that a test can end it on any thread — a synchronous bracket must be
+    /// ended on the thread that began it.
+    /// </summary>
+    public static InvalidationScope BeginAnywhere(this AddressSpace space, InvalidationRange range)
+    {
+        ValueTask<InvalidationScope> begin = space.BeginInvalidationAsync(range);
+        Assert.True(begin.IsCompletedSuccessfully, "the asynchronous begin did not complete at once");
+        return begin.AsTask().GetAwaiter().GetResult();
+    }
 }

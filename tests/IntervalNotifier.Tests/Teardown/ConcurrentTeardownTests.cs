@@ -75,7 +75,7 @@ public sealed class ConcurrentTeardownTests
         var space = new AddressSpace();
         var counting = new Counting();
         space.Subscribe(0, 10, counting);
-        InvalidationScope other = Waiting.Completes(Waiting.OnThread(() => space.BeginInvalidation(new InvalidationRange(0, 10))), "other begin");
+        InvalidationScope other = Waiting.Completes(Waiting.OnThread(() => space.BeginAnywhere(new InvalidationRange(0, 10))), "other begin");
         IntervalSubscription deferred = space.Subscribe(5, 10, counting);
         space.BeginInvalidation(new InvalidationRange(50, 60)).Dispose(); // warm: a free bracket
 

@@ -106,7 +106,7 @@ public sealed class TeardownTests
     {
         var space = new AddressSpace();
         space.Subscribe(0, 10, new RecordingInvalidator());
-        InvalidationScope other = Waiting.Completes(Waiting.OnThread(() => space.BeginInvalidation(new InvalidationRange(0, 10))), "other begin");
+        InvalidationScope other = Waiting.Completes(Waiting.OnThread(() => space.BeginAnywhere(new InvalidationRange(0, 10))), "other begin");
         var late = new RecordingInvalidator();
         IntervalSubscription pending = space.Subscribe(500, 10, late); // deferred: S is odd
         space.Dispose();
@@ -129,7 +129,7 @@ public sealed class TeardownTests
     {
         var space = new AddressSpace();
         space.Subscribe(0, 10, new RecordingInvalidator());
-        InvalidationScope other = Waiting.Completes(Waiting.OnThread(() => space.BeginInvalidation(new InvalidationRange(0, 10))), "other begin");
+        InvalidationScope other = Waiting.Completes(Waiting.OnThread(() => space.BeginAnywhere(new InvalidationRange(0, 10))), "other begin");
         IntervalSubscription pending = space.Subscribe(5, 10, new RecordingInvalidator());
         space.Dispose();
         Waiting.Completes(Waiting.OnThread(other.Dispose), "other end");
@@ -145,7 +145,7 @@ public sealed class TeardownTests
     {
         var space = new AddressSpace();
         space.Subscribe(0, 10, new RecordingInvalidator());
-        InvalidationScope other = await Waiting.OnThread(() => space.BeginInvalidation(new InvalidationRange(0, 10)));
+        InvalidationScope other = await Waiting.OnThread(() => space.BeginAnywhere(new InvalidationRange(0, 10)));
         IntervalSubscription pending = space.Subscribe(5, 10, new RecordingInvalidator());
         space.Dispose();
         using var cts = new CancellationTokenSource();
@@ -166,7 +166,7 @@ public sealed class TeardownTests
         var leaving = new RecordingInvalidator();
         IntervalSubscription s = space.Subscribe(0, 10, leaving);
         IntervalSubscription stays = space.Subscribe(50, 10, new RecordingInvalidator());
-        InvalidationScope scope = Waiting.Completes(Waiting.OnThread(() => space.BeginInvalidation(new InvalidationRange(0, 10))), "begin");
+        InvalidationScope scope = Waiting.Completes(Waiting.OnThread(() => space.BeginAnywhere(new InvalidationRange(0, 10))), "begin");
         Task unsubscribe = Waiting.OnThread(s.Unsubscribe);
         Waiting.Until(() => !s.IsSubscribed, "the removal is queued");
         Assert.Equal([stays], space.GetSubscriptions());

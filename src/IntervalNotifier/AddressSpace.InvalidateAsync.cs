@@ -1,0 +1,245 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using IntervalNotifier.Diagnostics;
+using IntervalNotifier.Internal;
+
+namespace IntervalNotifier;
+
+// The awaitable data path (docs/contract.md §9): begin and start pass synchronously on the
+// caller's thread, as §3–§6; then every finish is called in start order — an asynchronous
+// subscriber's InvalidateFinishAsync not awaited yet, a synchronous one's InvalidateFinish
+// inline — and only then are the pending ones awaited, so that the devices' waits overlap.
+public sealed partial class AddressSpace
+{
+    /// <summary>
+    /// Begins a blockable invalidation of <paramref name="range"/> whose finish pass is awaited
+    /// instead of blocking a thread per device: the bracket opens and the start pass runs
+    /// synchronously on the calling thread, exactly as for <see cref="BeginInvalidation"/>; then
+    /// every finish is called in start order — <see cref="IAsyncTwoPassIntervalInvalidator.InvalidateFinishAsync"/>
+    /// for asynchronous subscribers (not awaited yet), <see cref="ITwoPassIntervalInvalidator.InvalidateFinish"/>
+    /// inline for synchronous ones — and only then are the pending finishes awaited together.
+    /// The task completes when every finish has completed: only then does no mirror hold, or
+    /// will publish, a copy of the range read before the begin — and only then does the caller
+    /// get its scope.
+    /// </summary>
+    /// <param name="range">The range; the callbacks receive it as <see cref="InvalidationRange.Blockable"/>.</param>
+    /// <returns>
+    /// The open bracket. It belongs to no thread: dispose it once, on any thread, after the
+    /// primary has changed. A callback's exception faults the task (the exception, or an
+    /// <see cref="AggregateException"/> of several) after every finish has completed and the core
+    /// has ended the bracket; a record returned with <see langword="false"/> or already held
+    /// faults it with <see cref="InvalidOperationException"/> the same way.
+    /// </returns>
+    /// <exception cref="ArgumentException"><paramref name="range"/> is <c>default</c> or invalid (thrown synchronously).</exception>
+    /// <exception cref="ObjectDisposedException">The address space has been released (thrown synchronously).</exception>
+    /// <remarks>
+    /// <para>
+    /// No cancellation: an invalidation that has started tearing mirrors down cannot be
+    /// abandoned, or a mirror could keep a stale copy.
+    /// </para>
+    /// <para>
+    /// Allocates nothing in steady state when no finish is left pending: the task is then
+    /// complete when this returns (the flow of asynchronous finishes is marked for self-wait
+    /// detection, which costs an execution context when an asynchronous subscriber is called).
+    /// Otherwise its state machine is pooled.
+    /// </para>
+    /// <para>
+    /// Not detected: a flow that holds an asynchronous bracket open and then waits for that
+    /// same bracket (an <c>UnsubscribeAsync</c> of a subscription it hit, awaited before the
+    /// scope is disposed) waits forever. Dispose the scope first.
+    /// </para>
+    /// </remarks>
+    public ValueTask<InvalidationScope> BeginInvalidationAsync(InvalidationRange range)
+    {
+        ValidateRange(in range);
+        return InvalidateAsync(range, release: false);
+    }
+
+    private ValueTask<InvalidationScope> InvalidateAsync(InvalidationRange range, bool release)
+    {
+        Bracket bracket = Open(in range, release, isAsync: true, out ulong generation, out WalkCursor walk, out bool hit, out ulong currentSequence);
+        var errors = default(ExceptionCollector);
+        var report = default(WalkReport);
+        long started = 0;
+        bool pending = false;
+        try
+        {
+            if (hit)
+            {
+                try
+                {
+                    _ = StartPass(bracket, ref walk, in range, currentSequence, ref errors, ref report); // blockable: no refusal stops it
+                }
+                finally
+                {
+                    started = SpaceMetrics.FinishPassStarted();
+                    pending = CallFinishes(bracket, ref errors, ref report);
+                }
+            }
+        }
+        catch (Exception unexpected)
+        {
+            errors.Add(unexpected);
+        }
+        finally
+        {
+            // From here on the bracket belongs to no thread: its scope may be disposed anywhere.
+            Volatile.Write(ref bracket.OwnerThreadId, 0);
+        }
+
+        return pending
+            ? AwaitFinishesAsync(bracket, generation, errors, report, range.Event, started)
+            : Conclude(bracket, generation, ref errors, in report, range.Event, started);
+    }
+
+    // Calls every finish of the bracket's list in start order; an asynchronous one that does
+    // not complete at once is left pending. Returns whether any is.
+    private static bool CallFinishes(Bracket bracket, ref ExceptionCollector errors, ref WalkReport report)
+    {
+        FinishRecord? next = bracket.FinishList.TakeAllInPushOrder();
+        Bracket.FlowMark? outer = null;
+        bool marked = false;
+        try
+        {
+            while (next is not null)
+            {
+                FinishRecord record = next;
+                next = null;
+                try
+                {
+                    next = record._next; // as in FinishPass: be done with the record before its finish
+                    record._next = null;
+                    IntervalSubscription subscription = record.Subscription!;
+                    IFinishRecordPool? pool = record._pool;
+                    if (pool is null)
+                    {
+                        record.ReleaseHold();
+                    }
+
+                    report.Finished++;
+                    if (subscription.AsyncTwoPass is not { } asynchronous)
+                    {
+                        FinishOne(subscription.TwoPass!, record, pool, ref errors, ref report);
+                        continue;
+                    }
+
+                    if (!marked)
+                    {
+                        // The finishes' own flows count as inside a callback of this bracket
+                        // (their continuations inherit the mark): a wait for it there throws.
+                        outer = Bracket.Flow.Value;
+                        Bracket.Flow.Value = bracket.MarkFlow();
+                        marked = true;
+                    }
+
+                    ValueTask finish;
+                    try
+                    {
+                        finish = asynchronous.InvalidateFinishAsync(record);
+                    }
+                    catch (Exception exception)
+                    {
+                        finish = ValueTask.FromException(exception);
+                    }
+
+                    if (finish.IsCompleted)
+                    {
+                        Complete(finish, record, pool, ref errors, ref report);
+                    }
+                    else
+                    {
+                        bracket.AddPending(record, finish);
+                    }
+                }
+                catch (Exception unexpected)
+                {
+                    errors.Add(unexpected);
+                }
+            }
+        }
+        finally
+        {
+            if (marked)
+            {
+                Bracket.Flow.Value = outer;
+            }
+        }
+
+        return bracket.PendingCount != 0;
+    }
+
+    // A finish that has completed (at once, or awaited): its exception is collected, and a
+    // pooled record goes back now — never before its finish has completed.
+    private static void Complete(ValueTask finish, FinishRecord record, IFinishRecordPool? pool, ref ExceptionCollector errors, ref WalkReport report)
+    {
+        try
+        {
+            finish.GetAwaiter().GetResult();
+        }
+        catch (Exception exception)
+        {
+            errors.Add(exception);
+            report.Exceptions++;
+        }
+        finally
+        {
+            if (pool is not null)
+            {
+                ReturnToPool(pool, record, ref errors);
+            }
+        }
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<InvalidationScope> AwaitFinishesAsync(Bracket bracket, ulong generation, ExceptionCollector errors, WalkReport report, InvalidationEvent @event, long started)
+    {
+        try
+        {
+            for (int i = 0; i < bracket.PendingCount; i++)
+            {
+                (FinishRecord record, ValueTask finish) = bracket.TakePending(i);
+                IFinishRecordPool? pool = record._pool; // still set: the record is back only when its finish has completed
+                try
+                {
+                    await finish.ConfigureAwait(false);
+                }
+                catch (Exception exception)
+                {
+                    errors.Add(exception);
+                    report.Exceptions++;
+                }
+                finally
+                {
+                    if (pool is not null)
+                    {
+                        ReturnToPool(pool, record, ref errors);
+                    }
+                }
+            }
+        }
+        catch (Exception unexpected)
+        {
+            errors.Add(unexpected);
+        }
+        finally
+        {
+            bracket.ClearPending();
+        }
+
+        return await Conclude(bracket, generation, ref errors, in report, @event, started).ConfigureAwait(false);
+    }
+
+    // Every finish has completed: record what happened; on failure end the bracket and fault.
+    private ValueTask<InvalidationScope> Conclude(Bracket bracket, ulong generation, ref ExceptionCollector errors, in WalkReport report, InvalidationEvent @event, long started)
+    {
+        _metrics.RecordInvalidation(in report, @event, completed: true);
+        _metrics.RecordFinishPass(started);
+        if (!errors.HasAny)
+        {
+            return new ValueTask<InvalidationScope>(new InvalidationScope(bracket, generation));
+        }
+
+        End(bracket, generation);
+        return ValueTask.FromException<InvalidationScope>(errors.ToException()!);
+    }
+}
