@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.CompilerServices;
 using IntervalNotifier.Diagnostics;
 using IntervalNotifier.Internal;
 
@@ -61,7 +60,7 @@ public sealed partial class AddressSpace
         var errors = default(ExceptionCollector);
         var report = default(WalkReport);
         long started = 0;
-        bool pending = false;
+        AsyncBegin? pending = null;
         try
         {
             if (hit)
@@ -73,7 +72,7 @@ public sealed partial class AddressSpace
                 finally
                 {
                     started = SpaceMetrics.FinishPassStarted();
-                    pending = CallFinishes(bracket, ref errors, ref report);
+                    CallFinishes(bracket, ref pending, ref errors, ref report);
                 }
             }
         }
@@ -87,14 +86,25 @@ public sealed partial class AddressSpace
             Volatile.Write(ref bracket.OwnerThreadId, 0);
         }
 
-        return pending
-            ? AwaitFinishesAsync(bracket, generation, errors, report, range.Event, started)
-            : Conclude(bracket, generation, ref errors, in report, range.Event, started);
+        if (pending is not null)
+        {
+            if (!pending.EndCallPhase(bracket, generation, range.Event, started, in errors, in report))
+            {
+                return new ValueTask<InvalidationScope>(pending, pending.Version); // the last finish to complete concludes
+            }
+
+            // Every pending finish completed while later ones were being called.
+            pending.TakeOutcome(out _, out _, out _, out _, out errors, out report);
+            RecycleAsyncBegin(pending);
+        }
+
+        Exception? failure = Conclude(bracket, generation, ref errors, in report, range.Event, started, out InvalidationScope scope);
+        return failure is null ? new ValueTask<InvalidationScope>(scope) : ValueTask.FromException<InvalidationScope>(failure);
     }
 
     // Calls every finish of the bracket's list in start order; an asynchronous one that does
-    // not complete at once is left pending. Returns whether any is.
-    private static bool CallFinishes(Bracket bracket, ref ExceptionCollector errors, ref WalkReport report)
+    // not complete at once is watched by the begin's AsyncBegin (rented at the first).
+    private void CallFinishes(Bracket bracket, ref AsyncBegin? pending, ref ExceptionCollector errors, ref WalkReport report)
     {
         FinishRecord? next = bracket.FinishList.TakeAllInPushOrder();
         Bracket.FlowMark? outer = null;
@@ -148,7 +158,7 @@ public sealed partial class AddressSpace
                     }
                     else
                     {
-                        bracket.AddPending(record, finish);
+                        (pending ??= RentAsyncBegin()).Track(record, pool, finish);
                     }
                 }
                 catch (Exception unexpected)
@@ -164,12 +174,10 @@ public sealed partial class AddressSpace
                 Bracket.Flow.Value = outer;
             }
         }
-
-        return bracket.PendingCount != 0;
     }
 
-    // A finish that has completed (at once, or awaited): its exception is collected, and a
-    // pooled record goes back now — never before its finish has completed.
+    // A finish that completed at once: its exception is collected, and a pooled record goes
+    // back now — never before its finish has completed.
     private static void Complete(ValueTask finish, FinishRecord record, IFinishRecordPool? pool, ref ExceptionCollector errors, ref WalkReport report)
     {
         try
@@ -190,56 +198,45 @@ public sealed partial class AddressSpace
         }
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<InvalidationScope> AwaitFinishesAsync(Bracket bracket, ulong generation, ExceptionCollector errors, WalkReport report, InvalidationEvent @event, long started)
-    {
-        try
-        {
-            for (int i = 0; i < bracket.PendingCount; i++)
-            {
-                (FinishRecord record, ValueTask finish) = bracket.TakePending(i);
-                IFinishRecordPool? pool = record._pool; // still set: the record is back only when its finish has completed
-                try
-                {
-                    await finish.ConfigureAwait(false);
-                }
-                catch (Exception exception)
-                {
-                    errors.Add(exception);
-                    report.Exceptions++;
-                }
-                finally
-                {
-                    if (pool is not null)
-                    {
-                        ReturnToPool(pool, record, ref errors);
-                    }
-                }
-            }
-        }
-        catch (Exception unexpected)
-        {
-            errors.Add(unexpected);
-        }
-        finally
-        {
-            bracket.ClearPending();
-        }
-
-        return await Conclude(bracket, generation, ref errors, in report, @event, started).ConfigureAwait(false);
-    }
-
-    // Every finish has completed: record what happened; on failure end the bracket and fault.
-    private ValueTask<InvalidationScope> Conclude(Bracket bracket, ulong generation, ref ExceptionCollector errors, in WalkReport report, InvalidationEvent @event, long started)
+    /// <summary>Every finish has completed: records what happened; on failure ends the bracket and returns what to fault with.</summary>
+    internal Exception? Conclude(Bracket bracket, ulong generation, ref ExceptionCollector errors, in WalkReport report, InvalidationEvent @event, long started, out InvalidationScope scope)
     {
         _metrics.RecordInvalidation(in report, @event, completed: true);
         _metrics.RecordFinishPass(started);
         if (!errors.HasAny)
         {
-            return new ValueTask<InvalidationScope>(new InvalidationScope(bracket, generation));
+            scope = new InvalidationScope(bracket, generation);
+            return null;
         }
 
+        scope = default;
         End(bracket, generation);
-        return ValueTask.FromException<InvalidationScope>(errors.ToException()!);
+        return errors.ToException();
+    }
+
+    private AsyncBegin RentAsyncBegin()
+    {
+        AsyncBegin? begin;
+        lock (_sync)
+        {
+            begin = _asyncBegins.TakeFirst();
+        }
+
+        begin ??= new AsyncBegin(this);
+        begin.Start();
+        return begin;
+    }
+
+    /// <summary>Takes back an asynchronous begin whose result has been read (any thread).</summary>
+    internal void RecycleAsyncBegin(AsyncBegin begin)
+    {
+        begin.ResetForReuse();
+        lock (_sync)
+        {
+            if (_asyncBegins.Count < WaiterQueue.PoolLimit)
+            {
+                _asyncBegins.AddFirst(begin);
+            }
+        }
     }
 }

@@ -96,6 +96,9 @@ public sealed partial class AddressSpace : IDisposable, IAsyncDisposable
     /// <summary>The threads and asynchronous waiters that wait for the last end of the odd period.</summary>
     private readonly WaiterQueue _waiters;
 
+    /// <summary>Asynchronous begins whose task has been consumed, kept for reuse.</summary>
+    private IntrusiveList<AsyncBegin> _asyncBegins;
+
     /// <summary>Records the measurements, outside the lock and failure-safe.</summary>
     private readonly SpaceMetrics _metrics;
 

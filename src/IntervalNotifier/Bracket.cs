@@ -9,8 +9,7 @@ namespace IntervalNotifier;
 /// state; <see cref="Generation"/> tells a scope from the scope of an earlier use.
 /// </summary>
 /// <remarks>
-/// All fields but <see cref="FinishList"/> and the pending finishes (owned by the invalidation
-/// while it runs) are guarded by the address space's lock; <see cref="OwnerThreadId"/> is read
+/// All fields but <see cref="FinishList"/> are guarded by the address space's lock; <see cref="OwnerThreadId"/> is read
 /// under it and written by the invalidation with <see cref="Volatile"/>.
 /// </remarks>
 internal sealed class Bracket(AddressSpace space) : IListNode<Bracket>
@@ -36,39 +35,10 @@ internal sealed class Bracket(AddressSpace space) : IListNode<Bracket>
     /// <summary>Begun by <c>BeginInvalidationAsync</c> (or <c>DisposeAsync</c>): its scope may be disposed on any thread.</summary>
     internal bool IsAsync;
 
-    // Asynchronous finishes called and not yet completed, in start order; reused across uses.
-    private (FinishRecord Record, ValueTask Finish)[] _pending = [];
-    private int _pendingCount;
-
     // In the registry's open list while open, in its free list while closed.
     private ListLinks<Bracket> _links;
 
-    /// <summary>The number of pending asynchronous finishes.</summary>
-    internal int PendingCount => _pendingCount;
-
     static ref ListLinks<Bracket> IListNode<Bracket>.LinksOf(Bracket node) => ref node._links;
-
-    /// <summary>Remembers a finish that has not completed yet (allocates only when the buffer grows).</summary>
-    internal void AddPending(FinishRecord record, ValueTask finish)
-    {
-        if (_pendingCount == _pending.Length)
-        {
-            Array.Resize(ref _pending, Math.Max(4, _pending.Length * 2));
-        }
-
-        _pending[_pendingCount++] = (record, finish);
-    }
-
-    /// <summary>Takes the pending finish at <paramref name="index"/>, clearing its slot.</summary>
-    internal (FinishRecord Record, ValueTask Finish) TakePending(int index)
-    {
-        (FinishRecord, ValueTask) pending = _pending[index];
-        _pending[index] = default;
-        return pending;
-    }
-
-    /// <summary>Forgets the pending finishes once all have been taken.</summary>
-    internal void ClearPending() => _pendingCount = 0;
 
     /// <summary>A mark for the flows of this use's asynchronous finishes.</summary>
     internal FlowMark MarkFlow() => new(this, Generation);

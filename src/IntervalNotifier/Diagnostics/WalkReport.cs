@@ -20,4 +20,16 @@ internal struct WalkReport
 
     /// <summary>Exceptions thrown by callbacks.</summary>
     public int Exceptions;
+
+    /// <summary>Adds the counts of <paramref name="other"/>.</summary>
+    /// <param name="other">More counts of the same invalidation.</param>
+    public void Add(in WalkReport other)
+    {
+        Callbacks += other.Callbacks;
+        Fallbacks += other.Fallbacks;
+        Refusals += other.Refusals;
+        Finished += other.Finished;
+        Misuses += other.Misuses;
+        Exceptions += other.Exceptions;
+    }
 }

@@ -25,6 +25,22 @@ internal struct ExceptionCollector
         _more.Add(exception);
     }
 
+    /// <summary>Adds every exception of <paramref name="other"/>, in order.</summary>
+    public void AddAll(in ExceptionCollector other)
+    {
+        if (other._more is not null)
+        {
+            foreach (Exception e in other._more)
+            {
+                Add(e);
+            }
+        }
+        else if (other._first is not null)
+        {
+            Add(other._first);
+        }
+    }
+
     /// <summary>The one exception, an <see cref="AggregateException"/> of several, or <see langword="null"/>.</summary>
     public readonly Exception? ToException() =>
         _more is not null

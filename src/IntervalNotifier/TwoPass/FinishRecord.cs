@@ -41,6 +41,10 @@ public class FinishRecord : IResettable
     // The pool that rented this record and has not had it back, or null.
     internal IFinishRecordPool? _pool;
 
+    // The thread that rented it: a return on another thread (an asynchronous finish's
+    // continuation, say) goes to the shared pool rather than to that thread's cache.
+    internal int _rentThread;
+
     /// <summary>The subscription whose start pass returned this record; set by the core before the finish pass.</summary>
     public IntervalSubscription? Subscription { get; internal set; }
 

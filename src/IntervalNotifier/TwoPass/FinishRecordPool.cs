@@ -172,6 +172,7 @@ public sealed class FinishRecordPool<[DynamicallyAccessedMembers(DynamicallyAcce
         T rented = Unsafe.As<T>(cache.Items[top])!; // only this pool's records are in its caches
         cache.Items[top] = null;
         cache.Rented++;
+        rented._rentThread = Environment.CurrentManagedThreadId;
         Volatile.Write(ref rented._pool, this);
         record = rented;
         return true;
@@ -251,7 +252,9 @@ public sealed class FinishRecordPool<[DynamicallyAccessedMembers(DynamicallyAcce
     }
 
     // Resets a held record and puts it where it can be rented again: the calling thread's
-    // cache, or — when that is full, or other threads wait for records — the shared pool.
+    // cache, or — when that is full, when other threads wait for records, or when another thread
+    // rented it (so that records do not gather in the caches of threads that never rent) — the
+    // shared pool.
     private void ReturnHeld(T record)
     {
         RecordCache cache = RecordCaches.Find(this) ?? Bind();
@@ -274,7 +277,7 @@ public sealed class FinishRecordPool<[DynamicallyAccessedMembers(DynamicallyAcce
             {
                 Interlocked.Increment(ref _available); // the shared pool creates a new one when needed
             }
-            else if (cache.Count < cache.Items.Length && Volatile.Read(ref _demand) == 0)
+            else if (cache.Count < cache.Items.Length && Volatile.Read(ref _demand) == 0 && record._rentThread == Environment.CurrentManagedThreadId)
             {
                 cache.Items[cache.Count++] = record;
             }
