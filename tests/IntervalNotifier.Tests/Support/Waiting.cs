@@ -85,6 +85,6 @@ internal static class Waiting
     {
         ValueTask<InvalidationScope> begin = space.BeginInvalidationAsync(range);
         Assert.True(begin.IsCompletedSuccessfully, "the asynchronous begin did not complete at once");
-        return begin.AsTask().GetAwaiter().GetResult();
+        return begin.Result;
     }
 }
