@@ -136,6 +136,7 @@ public sealed partial class AddressSpace
 
             // The only allocation (a bracket when none is free) comes before any change.
             Bracket bracket = _brackets.Open(isAsync);
+            bracket.StartedAt = _metrics.InvalidationStarted();
             Volatile.Write(ref _active, _active + 1);
             if (release)
             {
@@ -338,6 +339,7 @@ public sealed partial class AddressSpace
     {
         AsyncWaiter? woken;
         int owner;
+        long startedAt;
         lock (_sync)
         {
             AssertInvariants();
@@ -348,13 +350,16 @@ public sealed partial class AddressSpace
             }
 
             owner = bracket.IsAsync ? 0 : bracket.OwnerThreadId;
+            startedAt = bracket.StartedAt;
             _brackets.Close(bracket);
             woken = EndLocked();
         }
 
         // Completing the waiters runs no continuation inline (they run asynchronously), but it
-        // is still done after the lock is dropped, so that woken code never meets it held.
-        WaiterQueue.Complete(woken);
+        // is still done after the lock is dropped, so that woken code never meets it held; so is
+        // the metrics listener (user code).
+        _waiters.Complete(woken);
+        _metrics.RecordInvalidationEnded(startedAt);
 
         // A synchronous bracket belongs to the thread that began it (self-wait detection relies
         // on that). Ended elsewhere — held across an await, say — it is ended all the same, so

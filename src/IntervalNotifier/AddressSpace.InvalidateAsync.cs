@@ -71,7 +71,7 @@ public sealed partial class AddressSpace
                 }
                 finally
                 {
-                    started = SpaceMetrics.FinishPassStarted();
+                    started = _metrics.FinishPassStarted();
                     CallFinishes(bracket, ref pending, ref errors, ref report);
                 }
             }

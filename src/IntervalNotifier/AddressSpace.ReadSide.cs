@@ -11,6 +11,7 @@ public sealed partial class AddressSpace
     internal ulong ReadBeginSlow(IntervalSubscription subscription)
     {
         ulong sequence;
+        long started;
         lock (_sync)
         {
             AssertInvariants();
@@ -25,6 +26,7 @@ public sealed partial class AddressSpace
                 throw SelfWait(nameof(IntervalSubscription.ReadBegin));
             }
 
+            started = _metrics.WaitStarted();
             while (_sequence == sequence)
             {
                 _waiters.WaitForPulse();
@@ -32,6 +34,7 @@ public sealed partial class AddressSpace
         }
 
         _metrics.RecordWait("read_begin");
+        _metrics.RecordWaitEnded(started, "read_begin");
         return sequence;
     }
 
@@ -58,7 +61,7 @@ public sealed partial class AddressSpace
                 return ValueTask.FromCanceled<ulong>(cancellationToken);
             }
 
-            waiter = _waiters.Enqueue(unsubscribing: null, result: sequence, cancellationToken);
+            waiter = _waiters.Enqueue(unsubscribing: null, result: sequence, "read_begin", cancellationToken);
         }
 
         _metrics.RecordWait("read_begin");

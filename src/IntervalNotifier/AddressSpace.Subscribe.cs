@@ -123,6 +123,7 @@ public sealed partial class AddressSpace
     {
         bool queued = false;
         bool waited = false;
+        long started = 0;
         lock (_sync)
         {
             AssertInvariants();
@@ -130,6 +131,11 @@ public sealed partial class AddressSpace
             while (removal is Removal.Queued or Removal.WaitForOther)
             {
                 queued |= removal == Removal.Queued;
+                if (!waited)
+                {
+                    started = _metrics.WaitStarted();
+                }
+
                 waited = true;
                 ulong sequence = _sequence;
                 while (_sequence == sequence)
@@ -155,6 +161,7 @@ public sealed partial class AddressSpace
         if (waited)
         {
             _metrics.RecordWait("unsubscribe");
+            _metrics.RecordWaitEnded(started, "unsubscribe");
         }
     }
 
@@ -170,7 +177,7 @@ public sealed partial class AddressSpace
                 case Removal.Cancelled:
                     return ValueTask.FromCanceled(cancellationToken);
                 case Removal.Queued:
-                    waiter = _waiters.Enqueue(subscription, result: 0, cancellationToken);
+                    waiter = _waiters.Enqueue(subscription, result: 0, "unsubscribe", cancellationToken);
                     break;
                 default:
                     return ValueTask.CompletedTask;
@@ -199,7 +206,7 @@ public sealed partial class AddressSpace
                     return;
                 }
 
-                waiter = _waiters.Enqueue(unsubscribing: null, result: 0, CancellationToken.None);
+                waiter = _waiters.Enqueue(unsubscribing: null, result: 0, "unsubscribe", CancellationToken.None);
             }
 
             if (removal == Removal.Queued)

@@ -143,7 +143,7 @@ public sealed partial class AddressSpace : IDisposable, IAsyncDisposable
         Debug.Assert((initialSequence & 1) == 0);
         _sequence = initialSequence;
         _name = options?.Name;
-        _metrics = new SpaceMetrics(_name);
+        _metrics = new SpaceMetrics(this, options);
         _deferred = new DeferredChanges(_sync);
         _brackets = new BracketRegistry(_sync, this);
         _waiters = new WaiterQueue(_sync, this);
@@ -173,6 +173,9 @@ public sealed partial class AddressSpace : IDisposable, IAsyncDisposable
 
     /// <summary>The name given in <see cref="AddressSpaceOptions.Name"/>.</summary>
     public string? Name => _name;
+
+    /// <summary>The address space's measurements.</summary>
+    internal SpaceMetrics Metrics => _metrics;
 
     /// <summary>Asynchronous waiters currently queued; for tests.</summary>
     internal int AsyncWaiterCount

@@ -1,3 +1,5 @@
+using System.Diagnostics.Metrics;
+
 namespace IntervalNotifier;
 
 /// <summary>Options of an <see cref="AddressSpace"/>.</summary>
@@ -8,4 +10,12 @@ public sealed class AddressSpaceOptions
     /// (<see cref="Diagnostics.NotifierMetrics.AddressSpaceTag"/>) and shows in the debugger.
     /// </summary>
     public string? Name { get; init; }
+
+    /// <summary>
+    /// Where the address space's meter comes from, for dependency injection (the .NET 8+
+    /// convention: <c>services.AddMetrics()</c>, then the container's <see cref="IMeterFactory"/>):
+    /// the meter is named <see cref="Diagnostics.NotifierMetrics.MeterName"/> and owned by the
+    /// factory. <see langword="null"/> (the default): the library's shared static meter of that name.
+    /// </summary>
+    public IMeterFactory? MeterFactory { get; init; }
 }

@@ -32,6 +32,9 @@ internal sealed class Bracket(AddressSpace space) : IListNode<Bracket>
     /// </summary>
     internal int OwnerThreadId;
 
+    /// <summary>When the current use began, for the duration histogram; 0 when nobody listened then.</summary>
+    internal long StartedAt;
+
     /// <summary>Begun by <c>BeginInvalidationAsync</c> (or <c>DisposeAsync</c>): its scope may be disposed on any thread.</summary>
     internal bool IsAsync;
 

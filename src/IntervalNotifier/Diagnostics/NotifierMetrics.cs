@@ -3,7 +3,9 @@ using System.Diagnostics.Metrics;
 namespace IntervalNotifier.Diagnostics;
 
 /// <summary>
-/// The names of the library's <see cref="System.Diagnostics.Metrics"/> instruments. Listen
+/// The names of the library's <see cref="System.Diagnostics.Metrics"/> instruments, on the meter
+/// <see cref="MeterName"/> — the shared static one, or the one an address space gets from the
+/// <see cref="IMeterFactory"/> of <see cref="AddressSpaceOptions.MeterFactory"/>. Listen
 /// with a <see cref="MeterListener"/>, OpenTelemetry, or
 /// <c>dotnet-counters monitor --counters IntervalNotifier</c>. Instruments cost a branch when
 /// nobody listens.
@@ -47,6 +49,18 @@ public static class NotifierMetrics
 
     /// <summary>Counter: waits for invalidations to end (tagged with <see cref="WaitTag"/>).</summary>
     public const string Waits = "intervalnotifier.waits";
+
+    /// <summary>Histogram, seconds: an invalidation from its begin to its end.</summary>
+    public const string InvalidationDuration = "intervalnotifier.invalidation.duration";
+
+    /// <summary>Histogram, seconds: a wait for running invalidations to end (tagged with <see cref="WaitTag"/>).</summary>
+    public const string WaitDuration = "intervalnotifier.wait.duration";
+
+    /// <summary>Observable gauge: an address space's open brackets.</summary>
+    public const string ActiveInvalidations = "intervalnotifier.active_invalidations";
+
+    /// <summary>Observable gauge: an address space's live subscriptions.</summary>
+    public const string Subscriptions = "intervalnotifier.subscriptions";
 
     /// <summary>Histogram, seconds: the finish pass of asynchronous begins, from the first finish called to the last completed.</summary>
     public const string FinishPassDuration = "intervalnotifier.finish_pass.duration";

@@ -26,11 +26,11 @@ internal static class PoolMetrics
     private static int s_next;
 
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1823:Avoid unused private fields", Justification = "Instruments live by being created on the meter.")]
-    private static readonly ObservableGauge<int> RecordsOut = Instruments.Meter.CreateObservableGauge(
+    private static readonly ObservableGauge<int> RecordsOut = Instruments.Shared.Meter.CreateObservableGauge(
         NotifierMetrics.PoolRecordsOut, () => Observe(static p => p.Rented), "{record}", "Finish records rented from a pool and not yet returned.");
 
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1823:Avoid unused private fields", Justification = "Instruments live by being created on the meter.")]
-    private static readonly ObservableCounter<long> Failures = Instruments.Meter.CreateObservableCounter(
+    private static readonly ObservableCounter<long> Failures = Instruments.Shared.Meter.CreateObservableCounter(
         NotifierMetrics.PoolFailures, () => Observe(static p => p.Failures), "{rent}", "Rents from a finish-record pool that failed (fault injection or no free record).");
 
     /// <summary>Registers a pool with the instruments (weakly: a pool that is dropped stops being observed).</summary>

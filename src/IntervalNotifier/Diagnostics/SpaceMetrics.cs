@@ -10,10 +10,20 @@ namespace IntervalNotifier.Diagnostics;
 /// fails with no effect or succeeds, and diagnostics do not decide which. Called outside the
 /// address space's lock, after the operation has committed.
 /// </summary>
-/// <param name="name">The address space's name, the value of <see cref="NotifierMetrics.AddressSpaceTag"/>.</param>
-internal sealed class SpaceMetrics(string? name)
+internal sealed class SpaceMetrics
 {
-    private readonly KeyValuePair<string, object?> _space = new(NotifierMetrics.AddressSpaceTag, name);
+    private readonly Instruments _instruments;
+    private readonly KeyValuePair<string, object?> _space;
+
+    /// <summary>Creates the recorder of one address space, and registers it with the gauges.</summary>
+    /// <param name="space">The address space.</param>
+    /// <param name="options">Its options: the name (the value of <see cref="NotifierMetrics.AddressSpaceTag"/>) and the meter factory.</param>
+    public SpaceMetrics(AddressSpace space, AddressSpaceOptions? options)
+    {
+        _instruments = Instruments.For(options?.MeterFactory);
+        _space = new(NotifierMetrics.AddressSpaceTag, options?.Name);
+        _instruments.Register(space);
+    }
 
     /// <summary>Records an invalidation and what its passes did.</summary>
     /// <param name="report">The counts.</param>
@@ -21,42 +31,71 @@ internal sealed class SpaceMetrics(string? name)
     /// <param name="completed"><see langword="false"/> when a non-blockable callback refused.</param>
     public void RecordInvalidation(in WalkReport report, InvalidationEvent @event, bool completed)
     {
-        Add(Instruments.Invalidations, 1, new(NotifierMetrics.EventTag, Instruments.EventNames[(int)@event]));
+        Add(_instruments.Invalidations, 1, new(NotifierMetrics.EventTag, Instruments.EventNames[(int)@event]));
         if (report.Callbacks == 0)
         {
             return;
         }
 
-        Add(Instruments.Callbacks, report.Callbacks);
-        Add(Instruments.Fallbacks, report.Fallbacks);
-        Add(Instruments.BlockableRefusals, report.Refusals);
-        Add(Instruments.FinishRecords, report.Finished);
-        Add(Instruments.RecordMisuses, report.Misuses);
-        Add(Instruments.CallbackExceptions, report.Exceptions);
-        Add(Instruments.WouldBlockFailures, completed ? 0 : 1);
+        Add(_instruments.Callbacks, report.Callbacks);
+        Add(_instruments.Fallbacks, report.Fallbacks);
+        Add(_instruments.BlockableRefusals, report.Refusals);
+        Add(_instruments.FinishRecords, report.Finished);
+        Add(_instruments.RecordMisuses, report.Misuses);
+        Add(_instruments.CallbackExceptions, report.Exceptions);
+        Add(_instruments.WouldBlockFailures, completed ? 0 : 1);
     }
 
     /// <summary>Records a deferred tree change (<c>insert</c> or <c>remove</c>).</summary>
     /// <param name="change">The kind of change.</param>
-    public void RecordDeferred(string change) => Add(Instruments.DeferredChanges, 1, new(NotifierMetrics.ChangeTag, change));
+    public void RecordDeferred(string change) => Add(_instruments.DeferredChanges, 1, new(NotifierMetrics.ChangeTag, change));
 
     /// <summary>Records a wait for running invalidations (<c>read_begin</c> or <c>unsubscribe</c>).</summary>
     /// <param name="what">What waited.</param>
-    public void RecordWait(string what) => Add(Instruments.Waits, 1, new(NotifierMetrics.WaitTag, what));
+    public void RecordWait(string what) => Add(_instruments.Waits, 1, new(NotifierMetrics.WaitTag, what));
 
-    /// <summary>A timestamp for a finish pass about to run, or 0 when nobody listens (so nothing is measured).</summary>
+    /// <summary>A timestamp for an invalidation that begins, or 0 when nobody listens (then nothing is measured).</summary>
     /// <returns>The timestamp.</returns>
-    public static long FinishPassStarted() => Instruments.FinishPassDuration.Enabled ? Stopwatch.GetTimestamp() : 0;
+    public long InvalidationStarted() => Started(_instruments.InvalidationDuration);
+
+    /// <summary>Records the duration of an invalidation begun at <paramref name="started"/> (nothing when it is 0).</summary>
+    /// <param name="started">What <see cref="InvalidationStarted"/> returned.</param>
+    public void RecordInvalidationEnded(long started) => Record(_instruments.InvalidationDuration, started, default);
+
+    /// <summary>A timestamp for a wait that begins, or 0 when nobody listens.</summary>
+    /// <returns>The timestamp.</returns>
+    public long WaitStarted() => Started(_instruments.WaitDuration);
+
+    /// <summary>Records the duration of a wait (<c>read_begin</c> or <c>unsubscribe</c>) begun at <paramref name="started"/>.</summary>
+    /// <param name="started">What <see cref="WaitStarted"/> returned.</param>
+    /// <param name="what">What waited.</param>
+    public void RecordWaitEnded(long started, string what) => Record(_instruments.WaitDuration, started, new(NotifierMetrics.WaitTag, what));
+
+    /// <summary>A timestamp for a finish pass about to run, or 0 when nobody listens.</summary>
+    /// <returns>The timestamp.</returns>
+    public long FinishPassStarted() => Started(_instruments.FinishPassDuration);
 
     /// <summary>Records the duration of a finish pass begun at <paramref name="started"/> (nothing when it is 0).</summary>
     /// <param name="started">What <see cref="FinishPassStarted"/> returned.</param>
-    public void RecordFinishPass(long started)
+    public void RecordFinishPass(long started) => Record(_instruments.FinishPassDuration, started, default);
+
+    private static long Started(Histogram<double> histogram) => histogram.Enabled ? Stopwatch.GetTimestamp() : 0;
+
+    private void Record(Histogram<double> histogram, long started, KeyValuePair<string, object?> tag)
     {
-        if (started != 0 && Instruments.FinishPassDuration.Enabled)
+        if (started != 0 && histogram.Enabled)
         {
             try
             {
-                Instruments.FinishPassDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, _space);
+                double seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+                if (tag.Key is null)
+                {
+                    histogram.Record(seconds, _space);
+                }
+                else
+                {
+                    histogram.Record(seconds, _space, tag);
+                }
             }
             catch (Exception)
             {

@@ -39,16 +39,24 @@ internal sealed class AsyncWaiter : IValueTaskSource, IValueTaskSource<ulong>, I
     /// <summary>The result the wait completes with: the sequence a <c>ReadBeginAsync</c> returns.</summary>
     internal ulong Result { get; private set; }
 
+    /// <summary>What waits, for the metrics.</summary>
+    internal string What { get; private set; } = "";
+
+    /// <summary>When the wait began, for the duration histogram; 0 when nobody listened.</summary>
+    internal long StartedAt { get; private set; }
+
     /// <summary>The token of the current use.</summary>
     internal short Version => _core.Version;
 
     static ref ListLinks<AsyncWaiter> IListNode<AsyncWaiter>.LinksOf(AsyncWaiter node) => ref node._links;
 
     /// <summary>Prepares a rented waiter for one wait; under the lock, before it is queued.</summary>
-    internal void Prepare(IntervalSubscription? unsubscribing, ulong result)
+    internal void Prepare(IntervalSubscription? unsubscribing, ulong result, string what, long startedAt)
     {
         Unsubscribing = unsubscribing;
         Result = result;
+        What = what;
+        StartedAt = startedAt;
     }
 
     /// <summary>Registers the cancellation of the wait; under the lock, after it is queued. The callback may run at once.</summary>

@@ -65,13 +65,14 @@ internal sealed class WaiterQueue(object sync, AddressSpace space)
     /// </summary>
     /// <param name="unsubscribing">The subscription whose queued removal a cancellation takes back, or <see langword="null"/>.</param>
     /// <param name="result">The value the wait completes with.</param>
+    /// <param name="what">What waits, for the metrics (<c>read_begin</c> or <c>unsubscribe</c>).</param>
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <returns>The queued waiter.</returns>
-    public AsyncWaiter Enqueue(IntervalSubscription? unsubscribing, ulong result, CancellationToken cancellationToken)
+    public AsyncWaiter Enqueue(IntervalSubscription? unsubscribing, ulong result, string what, CancellationToken cancellationToken)
     {
         Debug.Assert(Monitor.IsEntered(sync));
         AsyncWaiter waiter = _pool.TakeFirst() ?? new AsyncWaiter(this);
-        waiter.Prepare(unsubscribing, result);
+        waiter.Prepare(unsubscribing, result, what, space.Metrics.WaitStarted());
         _queued.AddLast(waiter);
         waiter.RegisterCancellation(cancellationToken);
         return waiter;
@@ -91,10 +92,11 @@ internal sealed class WaiterQueue(object sync, AddressSpace space)
 
     /// <summary>Completes the waiters of <see cref="WakeAll"/>; outside the lock.</summary>
     /// <param name="woken">The chain.</param>
-    public static void Complete(AsyncWaiter? woken)
+    public void Complete(AsyncWaiter? woken)
     {
         while (IntrusiveList<AsyncWaiter>.TakeFromChain(ref woken) is { } waiter)
         {
+            space.Metrics.RecordWaitEnded(waiter.StartedAt, waiter.What);
             waiter.SetWoken(); // its link is cleared first: once completed, it may be recycled at once
         }
     }

@@ -73,8 +73,8 @@ public sealed class CollaboratorTests
         AsyncWaiter first, second;
         lock (sync)
         {
-            first = queue.Enqueue(unsubscribing: null, result: 7, Ct);
-            second = queue.Enqueue(unsubscribing: null, result: 9, Ct);
+            first = queue.Enqueue(unsubscribing: null, result: 7, "read_begin", Ct);
+            second = queue.Enqueue(unsubscribing: null, result: 9, "read_begin", Ct);
             Assert.Equal(2, queue.QueuedCount);
         }
 
@@ -88,14 +88,14 @@ public sealed class CollaboratorTests
             Assert.Equal(0, queue.QueuedCount);
         }
 
-        WaiterQueue.Complete(woken);
+        queue.Complete(woken);
         Assert.Equal(7UL, await a);
         Assert.Equal(9UL, await b);
 
         lock (sync)
         {
             // Both went back to the pool once read: the next waits reuse them, with new tokens.
-            AsyncWaiter reused = queue.Enqueue(unsubscribing: null, result: 1, Ct);
+            AsyncWaiter reused = queue.Enqueue(unsubscribing: null, result: 1, "read_begin", Ct);
             Assert.True(ReferenceEquals(reused, first) || ReferenceEquals(reused, second));
             Assert.True(queue.TryRemove(reused));
             Assert.False(queue.TryRemove(reused));
@@ -112,7 +112,7 @@ public sealed class CollaboratorTests
         AsyncWaiter waiter;
         lock (sync)
         {
-            waiter = queue.Enqueue(unsubscribing: null, result: 3, Ct);
+            waiter = queue.Enqueue(unsubscribing: null, result: 3, "read_begin", Ct);
         }
 
         var pending = new ValueTask<ulong>(waiter, waiter.Version);
@@ -124,7 +124,7 @@ public sealed class CollaboratorTests
             woken = queue.WakeAll();
         }
 
-        WaiterQueue.Complete(woken);
+        queue.Complete(woken);
         Assert.Equal(3UL, await pending);
         Assert.Throws<InvalidOperationException>(() => pending.GetAwaiter().GetResult()); // stale: the waiter was recycled
     }
