@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
 using IntervalNotifier.Diagnostics;
 using Microsoft.Extensions.ObjectPool;
 
@@ -172,7 +173,7 @@ public sealed class FinishRecordPool<[DynamicallyAccessedMembers(DynamicallyAcce
         T rented = Unsafe.As<T>(cache.Items[top])!; // only this pool's records are in its caches
         cache.Items[top] = null;
         cache.Rented++;
-        rented._rentThread = Environment.CurrentManagedThreadId;
+        rented._rentThread = cache.OwnerId;
         Volatile.Write(ref rented._pool, this);
         record = rented;
         return true;
@@ -260,37 +261,52 @@ public sealed class FinishRecordPool<[DynamicallyAccessedMembers(DynamicallyAcce
         RecordCache cache = RecordCaches.Find(this) ?? Bind();
         record._pool = null;
         cache.Rented--;
-        bool reusable = false;
+        bool reusable;
+        Exception? resetFailure = null;
         try
         {
             reusable = record.TryReset();
         }
-        finally
+        catch (Exception exception)
         {
-            // Even when the user's reset throws, the pool gets its record back (or, when the
-            // reset failed, a place for a new one): no record is ever lost. The hold ends just
-            // before the record becomes rentable, so nothing can link it while it is on its way.
-            record.Subscription = null;
-            record._next = null;
-            record.ReleaseHold();
-            if (!reusable)
-            {
-                Interlocked.Increment(ref _available); // the shared pool creates a new one when needed
-            }
-            else if (cache.Count < cache.Items.Length && Volatile.Read(ref _demand) == 0 && record._rentThread == Environment.CurrentManagedThreadId)
-            {
-                cache.Items[cache.Count++] = record;
-            }
-            else
-            {
-                _shared.Return(record);
-                Interlocked.Increment(ref _available);
-                if (Volatile.Read(ref _demand) != 0)
-                {
-                    Volatile.Write(ref _demand, 0);
-                    ((IFinishRecordPool)this).SpillAll(cache);
-                }
-            }
+            reusable = false; // a reset that throws counts as failed: the record is replaced
+            resetFailure = exception;
+        }
+
+        // Even when the user's reset fails, the pool gets its record back (or a place for a new
+        // one): no record is ever lost. The hold ends just before the record becomes rentable,
+        // so nothing can link it while it is on its way.
+        record.Subscription = null;
+        record._next = null;
+        record.ReleaseHold();
+        if (!reusable)
+        {
+            Interlocked.Increment(ref _available); // the shared pool creates a new one when needed
+        }
+        else if (cache.Count < cache.Items.Length && record._rentThread == cache.OwnerId && Volatile.Read(ref _demand) == 0)
+        {
+            cache.Items[cache.Count++] = record;
+        }
+        else
+        {
+            Spill(cache, record);
+        }
+
+        if (resetFailure is not null)
+        {
+            ExceptionDispatchInfo.Throw(resetFailure);
+        }
+    }
+
+    // The slow return: to the shared pool, and — when another thread asked — the whole cache with it.
+    private void Spill(RecordCache cache, T record)
+    {
+        _shared.Return(record);
+        Interlocked.Increment(ref _available);
+        if (Volatile.Read(ref _demand) != 0)
+        {
+            Volatile.Write(ref _demand, 0);
+            ((IFinishRecordPool)this).SpillAll(cache);
         }
     }
 

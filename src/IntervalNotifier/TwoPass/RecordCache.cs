@@ -21,6 +21,9 @@ internal sealed class RecordCache(IFinishRecordPool pool, int size)
     /// <summary>The thread that owns the cache; once it has ended, its records may be reclaimed.</summary>
     internal readonly Thread Owner = Thread.CurrentThread;
 
+    /// <summary>The owner's managed thread id (read without a call: records remember who rented them).</summary>
+    internal readonly int OwnerId = Environment.CurrentManagedThreadId;
+
     /// <summary>The free records, a stack: the last returned is the next rented.</summary>
     internal readonly FinishRecord?[] Items = new FinishRecord?[size];
 
@@ -43,11 +46,20 @@ internal static class RecordCaches
     [ThreadStatic]
     private static RecordCache?[]? t_slots;
 
+    [ThreadStatic]
+    private static RecordCache? t_last;
+
     /// <summary>The calling thread's cache for <paramref name="pool"/>, or <see langword="null"/> when it has none in its slots.</summary>
     /// <param name="pool">The pool.</param>
     /// <returns>The cache.</returns>
     internal static RecordCache? Find(IFinishRecordPool pool)
     {
+        RecordCache? last = t_last;
+        if (last is not null && ReferenceEquals(last.Pool, pool))
+        {
+            return last; // the common case: one pool in use on this thread
+        }
+
         RecordCache?[]? slots = t_slots;
         if (slots is not null)
         {
@@ -61,6 +73,7 @@ internal static class RecordCaches
 
                 if (ReferenceEquals(cache.Pool, pool))
                 {
+                    t_last = cache;
                     return cache;
                 }
             }
@@ -79,6 +92,7 @@ internal static class RecordCaches
         RecordCache? evicted = slots[^1];
         Array.Copy(slots, 0, slots, 1, slots.Length - 1);
         slots[0] = cache;
+        t_last = cache;
         return evicted;
     }
 }
