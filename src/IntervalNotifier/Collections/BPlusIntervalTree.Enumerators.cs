@@ -19,54 +19,78 @@ public sealed partial class BPlusIntervalTree<T>
     // ---- holds the first hit or else holds an entry past the query, so the walk never backs up
     // ---- more than to climb to the next candidate: O(log n + k) nodes.
 
-    // Scans the 8 slots [chunk, chunk + 8) of one node's ascending `starts` and their `lasts`
-    // (slots at or past `count` are ignored): returns one bit per slot whose start is at most
-    // `last` and whose last is at least `start`, and sets `past` when some slot starts after `last`.
+    // Scans a whole node (count <= 64 slots) of ascending `starts` and their `lasts`, 8 slots at
+    // a time and without an early exit (a branch per chunk would cost more in mispredictions
+    // than the compares it saves): returns one bit per slot whose start is at most `last` and
+    // whose last is at least `start`, below the first slot (if any) whose start is past `last`,
+    // and sets `past` when there is such a slot.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong ScanChunk(ref ulong starts, ref ulong lasts, int chunk, int count, ulong start, ulong last, out bool past)
+    private static ulong ScanNode(ref ulong starts, ref ulong lasts, int count, ulong start, ulong last, out bool past)
     {
-        int n = count - chunk;
-        ulong valid = n >= 8 ? 0xFFUL : (1UL << n) - 1;
-        ulong after;
-        ulong reach;
-        if (Vector512.IsHardwareAccelerated)
+        ulong after = 0;
+        ulong reach = 0;
+        for (int chunk = 0; chunk < count; chunk += 8)
         {
-            Vector512<ulong> s = Vector512.LoadUnsafe(ref starts, (nuint)chunk);
-            Vector512<ulong> l = Vector512.LoadUnsafe(ref lasts, (nuint)chunk);
-            after = Vector512.GreaterThan(s, Vector512.Create(last)).ExtractMostSignificantBits() & valid;
-            reach = Vector512.GreaterThanOrEqual(l, Vector512.Create(start)).ExtractMostSignificantBits() & valid;
-        }
-        else if (Vector256.IsHardwareAccelerated)
-        {
-            Vector256<ulong> q = Vector256.Create(last);
-            Vector256<ulong> r = Vector256.Create(start);
-            after = (Vector256.GreaterThan(Vector256.LoadUnsafe(ref starts, (nuint)chunk), q).ExtractMostSignificantBits()
-                | (Vector256.GreaterThan(Vector256.LoadUnsafe(ref starts, (nuint)chunk + 4), q).ExtractMostSignificantBits() << 4)) & valid;
-            reach = (Vector256.GreaterThanOrEqual(Vector256.LoadUnsafe(ref lasts, (nuint)chunk), r).ExtractMostSignificantBits()
-                | (Vector256.GreaterThanOrEqual(Vector256.LoadUnsafe(ref lasts, (nuint)chunk + 4), r).ExtractMostSignificantBits() << 4)) & valid;
-        }
-        else
-        {
-            after = 0;
-            reach = 0;
-            int end = Math.Min(n, 8);
-            for (int i = 0; i < end; i++)
+            ulong chunkAfter;
+            ulong chunkReach;
+            if (Vector512.IsHardwareAccelerated)
             {
-                if (Unsafe.Add(ref starts, chunk + i) > last)
-                {
-                    after = valid & ~((1UL << i) - 1);
-                    break;
-                }
-
-                if (Unsafe.Add(ref lasts, chunk + i) >= start)
-                {
-                    reach |= 1UL << i;
-                }
+                chunkReach = ScanChunk512(ref starts, ref lasts, chunk, start, last, out chunkAfter);
             }
+            else if (Vector256.IsHardwareAccelerated)
+            {
+                chunkReach = ScanChunk256(ref starts, ref lasts, chunk, start, last, out chunkAfter);
+            }
+            else
+            {
+                chunkReach = ScanChunkScalar(ref starts, ref lasts, chunk, start, last, out chunkAfter);
+            }
+
+            after |= chunkAfter << chunk;
+            reach |= chunkReach << chunk;
         }
 
+        ulong valid = count >= 64 ? ulong.MaxValue : (1UL << count) - 1;
+        after &= valid;
         past = after != 0;
-        return reach & ~after;
+
+        // Starts ascend, so the slots past `last` are a suffix: clearing them leaves the hits before it.
+        return reach & ~after & valid;
+    }
+
+    // The 8 slots [chunk, chunk + 8) (all of them, whatever the node's count): one bit per slot
+    // whose last is at least `start`, and in `after` one bit per slot whose start is past `last`.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static ulong ScanChunk512(ref ulong starts, ref ulong lasts, int chunk, ulong start, ulong last, out ulong after)
+    {
+        Vector512<ulong> s = Vector512.LoadUnsafe(ref starts, (nuint)chunk);
+        Vector512<ulong> l = Vector512.LoadUnsafe(ref lasts, (nuint)chunk);
+        after = Vector512.GreaterThan(s, Vector512.Create(last)).ExtractMostSignificantBits();
+        return Vector512.GreaterThanOrEqual(l, Vector512.Create(start)).ExtractMostSignificantBits();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static ulong ScanChunk256(ref ulong starts, ref ulong lasts, int chunk, ulong start, ulong last, out ulong after)
+    {
+        Vector256<ulong> q = Vector256.Create(last);
+        Vector256<ulong> r = Vector256.Create(start);
+        after = Vector256.GreaterThan(Vector256.LoadUnsafe(ref starts, (nuint)chunk), q).ExtractMostSignificantBits()
+            | (Vector256.GreaterThan(Vector256.LoadUnsafe(ref starts, (nuint)chunk + 4), q).ExtractMostSignificantBits() << 4);
+        return Vector256.GreaterThanOrEqual(Vector256.LoadUnsafe(ref lasts, (nuint)chunk), r).ExtractMostSignificantBits()
+            | (Vector256.GreaterThanOrEqual(Vector256.LoadUnsafe(ref lasts, (nuint)chunk + 4), r).ExtractMostSignificantBits() << 4);
+    }
+
+    internal static ulong ScanChunkScalar(ref ulong starts, ref ulong lasts, int chunk, ulong start, ulong last, out ulong after)
+    {
+        after = 0;
+        ulong reach = 0;
+        for (int i = 0; i < 8; i++)
+        {
+            after |= (Unsafe.Add(ref starts, chunk + i) > last ? 1UL : 0) << i;
+            reach |= (Unsafe.Add(ref lasts, chunk + i) >= start ? 1UL : 0) << i;
+        }
+
+        return reach;
     }
 
     // The first child of `branch` at or after slot `from` that may hold an overlap of
@@ -74,27 +98,14 @@ public sealed partial class BPlusIntervalTree<T>
     // walk is over.
     private static int NextCandidate(Branch branch, int from, ulong start, ulong last)
     {
-        int count = branch.Count;
-        for (int chunk = from & ~7; chunk < count; chunk += 8)
+        ulong candidates = ScanNode(ref branch.MinStarts[0], ref branch.MaxLasts[0], branch.Count, start, last, out bool past)
+            & (ulong.MaxValue << from);
+        if (candidates != 0)
         {
-            ulong hits = ScanChunk(ref branch.MinStarts[0], ref branch.MaxLasts[0], chunk, count, start, last, out bool past);
-            if (from > chunk)
-            {
-                hits &= ~0UL << (from - chunk);
-            }
-
-            if (hits != 0)
-            {
-                return chunk + BitOperations.TrailingZeroCount(hits);
-            }
-
-            if (past)
-            {
-                return Ended;
-            }
+            return BitOperations.TrailingZeroCount(candidates);
         }
 
-        return count;
+        return past ? Ended : branch.Count;
     }
 
     // The first leaf that may hold an overlap, from child slot `from` of `branch` on: descends
@@ -104,7 +115,7 @@ public sealed partial class BPlusIntervalTree<T>
     {
         while (true)
         {
-            int i = NextCandidate(branch, from, start, last);
+            int i = from < branch.Count ? NextCandidate(branch, from, start, last) : branch.Count;
             if (i == Ended)
             {
                 return null;
@@ -170,17 +181,14 @@ public sealed partial class BPlusIntervalTree<T>
         // The leaf being scanned; null before the first MoveNext and once the walk is over.
         private Leaf? _leaf;
 
-        // The first slot of the 8-slot chunk of _leaf that _pending describes.
-        private int _chunk;
-
-        // The hits of that chunk not yet returned, one bit per slot.
+        // The hits of _leaf not yet returned, one bit per slot.
         private ulong _pending;
 
         // The slot of the current element in _leaf.
         private int _index;
 
-        // The chunk holds an entry that starts after the query: nothing after it overlaps.
-        private bool _pastChunk;
+        // _leaf holds an entry that starts after the query: nothing after it overlaps.
+        private bool _pastLeaf;
 
         private bool _started;
 
@@ -224,15 +232,15 @@ public sealed partial class BPlusIntervalTree<T>
             ulong pending = _pending;
             if (pending != 0)
             {
-                _index = _chunk + BitOperations.TrailingZeroCount(pending);
+                _index = BitOperations.TrailingZeroCount(pending);
                 _pending = pending & (pending - 1);
                 return true;
             }
 
-            return MoveToNextChunk(tree);
+            return MoveToNextLeaf(tree);
         }
 
-        private bool MoveToNextChunk(BPlusIntervalTree<T> tree)
+        private bool MoveToNextLeaf(BPlusIntervalTree<T> tree)
         {
             while (true)
             {
@@ -246,40 +254,27 @@ public sealed partial class BPlusIntervalTree<T>
 
                     _started = true;
                     leaf = FirstLeaf(tree);
-                    if (leaf is null)
-                    {
-                        return false;
-                    }
-
-                    _chunk = 0;
                 }
-                else if (_pastChunk)
+                else if (_pastLeaf)
                 {
-                    _leaf = null;
-                    return false;
+                    leaf = null;
                 }
                 else
                 {
-                    _chunk += 8;
-                    if (_chunk >= leaf.Count)
-                    {
-                        Branch? parent = leaf.Parent;
-                        leaf = parent is null ? null : Descend(parent, IndexInParent(parent, leaf) + 1, _start, _last);
-                        if (leaf is null)
-                        {
-                            _leaf = null;
-                            return false;
-                        }
-
-                        _chunk = 0;
-                    }
+                    Branch? parent = leaf.Parent;
+                    leaf = parent is null ? null : Descend(parent, IndexInParent(parent, leaf) + 1, _start, _last);
                 }
 
                 _leaf = leaf;
-                ulong hits = ScanChunk(ref leaf.Starts[0], ref leaf.Lasts[0], _chunk, leaf.Count, _start, _last, out _pastChunk);
+                if (leaf is null)
+                {
+                    return false;
+                }
+
+                ulong hits = ScanNode(ref leaf.Starts[0], ref leaf.Lasts[0], leaf.Count, _start, _last, out _pastLeaf);
                 if (hits != 0)
                 {
-                    _index = _chunk + BitOperations.TrailingZeroCount(hits);
+                    _index = BitOperations.TrailingZeroCount(hits);
                     _pending = hits & (hits - 1);
                     return true;
                 }

@@ -8,8 +8,8 @@ public sealed partial class BPlusIntervalTree<T>
     // inline (no array headers, no second pointer to chase). A tree may use fewer (the tests
     // build trees of 4 slots to get deep trees from few elements). Multiples of 8: the query
     // compares 8 keys at a time and may read a whole 8-key chunk past a node's count.
-    internal const int LeafSlots = 32;
-    internal const int BranchSlots = 32;
+    internal const int LeafSlots = 64;
+    internal const int BranchSlots = 64;
 
     // The smallest capacity a tree accepts: with fewer, a half-full node could hold one
     // child and the height would be unbounded.
@@ -51,10 +51,11 @@ public sealed partial class BPlusIntervalTree<T>
     /// </summary>
     internal sealed class Branch : Node
     {
+        // What a query reads first, side by side; the ids only serve mutations.
         public BranchKeys MinStarts;
-        public BranchKeys MinIds;
         public BranchKeys MaxLasts;
         public BranchChildren Children;
+        public BranchKeys MinIds;
     }
 
     [InlineArray(LeafSlots)]

@@ -19,9 +19,9 @@ namespace IntervalNotifier.Collections;
 /// <see cref="Contains"/>.
 /// </para>
 /// <para>
-/// Layout: a leaf holds up to 32 elements as parallel arrays of starts, lasts, insertion
+/// Layout: a leaf holds up to 64 elements as parallel arrays of starts, lasts, insertion
 /// numbers and values, so a query compares keys in a few cache lines and reads a value only on
-/// a hit; leaves are linked in order. A branch holds, for each of up to 32 children, the
+/// a hit; leaves are linked in order. A branch holds, for each of up to 64 children, the
 /// child's smallest (start, insertion number), the largest last of its subtree, and the child.
 /// Every node except the root is at least half full. A query compares 8 keys at a time (with
 /// 512-bit vectors where the processor has them).

@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using IntervalNotifier.Collections;
 
 namespace IntervalNotifier.Tests.Collections;
@@ -603,6 +604,38 @@ public sealed class BPlusIntervalTreeTests(ITestOutputHelper output)
         // Every node but the root holds at least half: height <= 1 + log_{c/2}(n / (c/2)).
         Assert.InRange(small._height, 8, 16);
         Assert.InRange(large._height, 3, 4);
+    }
+
+    [Fact]
+    public void ScanChunk_EveryInstructionSet_GivesTheScalarAnswer()
+    {
+        // The tree takes the widest path the processor has; check the others against the scalar one here.
+        var random = new Random(3);
+        ulong[] starts = new ulong[8];
+        ulong[] lasts = new ulong[8];
+        for (int round = 0; round < 2000; round++)
+        {
+            for (int i = 0; i < 8; i++)
+            {
+                starts[i] = random.Next(4) == 0 ? ulong.MaxValue - (ulong)random.Next(3) : (ulong)random.Next(100);
+                lasts[i] = random.Next(4) == 0 ? ulong.MaxValue : starts[i] + (ulong)random.Next(50);
+            }
+
+            ulong qs = random.Next(5) == 0 ? ulong.MaxValue : (ulong)random.Next(120);
+            ulong ql = random.Next(5) == 0 ? ulong.MaxValue : qs + (ulong)random.Next(30);
+            ulong reach = BPlusIntervalTree<int>.ScanChunkScalar(ref starts[0], ref lasts[0], 0, qs, ql, out ulong after);
+            if (Vector256.IsHardwareAccelerated)
+            {
+                Assert.Equal(reach, BPlusIntervalTree<int>.ScanChunk256(ref starts[0], ref lasts[0], 0, qs, ql, out ulong after256));
+                Assert.Equal(after, after256);
+            }
+
+            if (Vector512.IsHardwareAccelerated)
+            {
+                Assert.Equal(reach, BPlusIntervalTree<int>.ScanChunk512(ref starts[0], ref lasts[0], 0, qs, ql, out ulong after512));
+                Assert.Equal(after, after512);
+            }
+        }
     }
 
     [Fact]
