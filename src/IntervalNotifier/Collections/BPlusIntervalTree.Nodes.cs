@@ -1,4 +1,6 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace IntervalNotifier.Collections;
 
@@ -112,44 +114,70 @@ public sealed partial class BPlusIntervalTree<T>
     // The number of entries of `leaf` whose key is less than (start, id).
     private static int LowerBound(Leaf leaf, ulong start, ulong id)
     {
-        int lo = 0;
-        int hi = leaf.Count;
-        while (lo < hi)
+        int i = CountBelow(ref leaf.Starts[0], leaf.Count, start);
+        while (i < leaf.Count && leaf.Starts[i] == start && leaf.Ids[i] < id)
         {
-            int mid = (lo + hi) >>> 1;
-            if (KeyLess(leaf.Starts[mid], leaf.Ids[mid], start, id))
-            {
-                lo = mid + 1;
-            }
-            else
-            {
-                hi = mid;
-            }
+            i++;
         }
 
-        return lo;
+        return i;
     }
 
     // The last child of `branch` whose smallest key is at most (start, id), or -1 if (start, id)
     // is below every child: the child whose subtree holds (or would hold) that key.
     private static int ChildFor(Branch branch, ulong start, ulong id)
     {
-        int lo = 0;
-        int hi = branch.Count;
-        while (lo < hi)
+        int i = CountBelow(ref branch.MinStarts[0], branch.Count, start);
+        while (i < branch.Count && branch.MinStarts[i] == start && branch.MinIds[i] <= id)
         {
-            int mid = (lo + hi) >>> 1;
-            if (KeyLess(start, id, branch.MinStarts[mid], branch.MinIds[mid]))
+            i++;
+        }
+
+        return i - 1;
+    }
+
+    // The number of the first `count` of the ascending `keys` that are below `value`, 8 keys a
+    // compare: measured cheaper than a binary search, whose branches the processor cannot predict.
+    // Equal starts are then stepped over one by one (at most one node's worth).
+    private static int CountBelow(ref ulong keys, int count, ulong value)
+    {
+        int below = 0;
+        for (int chunk = 0; chunk < count; chunk += 8)
+        {
+            ulong mask;
+            if (Vector512.IsHardwareAccelerated)
             {
-                hi = mid;
+                mask = Vector512.LessThan(Vector512.LoadUnsafe(ref keys, (nuint)chunk), Vector512.Create(value)).ExtractMostSignificantBits();
+            }
+            else if (Vector256.IsHardwareAccelerated)
+            {
+                Vector256<ulong> v = Vector256.Create(value);
+                mask = Vector256.LessThan(Vector256.LoadUnsafe(ref keys, (nuint)chunk), v).ExtractMostSignificantBits()
+                    | (Vector256.LessThan(Vector256.LoadUnsafe(ref keys, (nuint)chunk + 4), v).ExtractMostSignificantBits() << 4);
             }
             else
             {
-                lo = mid + 1;
+                mask = 0;
+                for (int i = 0; i < 8; i++)
+                {
+                    mask |= (Unsafe.Add(ref keys, chunk + i) < value ? 1UL : 0) << i;
+                }
+            }
+
+            int n = count - chunk;
+            if (n < 8)
+            {
+                mask &= (1UL << n) - 1;
+            }
+
+            below += BitOperations.PopCount(mask);
+            if (mask != 0xFF)
+            {
+                break; // the keys ascend: none of the later ones is below either
             }
         }
 
-        return lo - 1;
+        return below;
     }
 
     // The slot of `child` in its parent, found by its smallest key (keys are unique).

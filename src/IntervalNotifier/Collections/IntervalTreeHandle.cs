@@ -18,7 +18,7 @@ namespace IntervalNotifier.Collections;
 public readonly struct IntervalTreeHandle : IEquatable<IntervalTreeHandle>
 {
     // The last insertion number handed out to any tree in the process; trees reserve blocks of
-    // numbers (see BPlusIntervalTree<T>.NextId) so that they pay one interlocked add per block.
+    // numbers (see the tree's NextId) so that they pay one interlocked add per block.
     private static long s_lastReserved;
 
     internal IntervalTreeHandle(ulong start, ulong id)

@@ -1,4 +1,3 @@
-using System.Runtime.Intrinsics;
 using IntervalNotifier.Collections;
 
 namespace IntervalNotifier.Tests.Collections;
@@ -609,7 +608,7 @@ public sealed class BPlusIntervalTreeTests(ITestOutputHelper output)
     [Fact]
     public void ScanChunk_EveryInstructionSet_GivesTheScalarAnswer()
     {
-        // The tree takes the widest path the processor has; check the others against the scalar one here.
+        // The tree takes the widest path the processor has; check every path against the scalar one here.
         var random = new Random(3);
         ulong[] starts = new ulong[8];
         ulong[] lasts = new ulong[8];
@@ -624,17 +623,11 @@ public sealed class BPlusIntervalTreeTests(ITestOutputHelper output)
             ulong qs = random.Next(5) == 0 ? ulong.MaxValue : (ulong)random.Next(120);
             ulong ql = random.Next(5) == 0 ? ulong.MaxValue : qs + (ulong)random.Next(30);
             ulong reach = BPlusIntervalTree<int>.ScanChunkScalar(ref starts[0], ref lasts[0], 0, qs, ql, out ulong after);
-            if (Vector256.IsHardwareAccelerated)
-            {
-                Assert.Equal(reach, BPlusIntervalTree<int>.ScanChunk256(ref starts[0], ref lasts[0], 0, qs, ql, out ulong after256));
-                Assert.Equal(after, after256);
-            }
-
-            if (Vector512.IsHardwareAccelerated)
-            {
-                Assert.Equal(reach, BPlusIntervalTree<int>.ScanChunk512(ref starts[0], ref lasts[0], 0, qs, ql, out ulong after512));
-                Assert.Equal(after, after512);
-            }
+            // Without hardware support the vector types run in software, with the same results.
+            Assert.Equal(reach, BPlusIntervalTree<int>.ScanChunk256(ref starts[0], ref lasts[0], 0, qs, ql, out ulong after256));
+            Assert.Equal(after, after256);
+            Assert.Equal(reach, BPlusIntervalTree<int>.ScanChunk512(ref starts[0], ref lasts[0], 0, qs, ql, out ulong after512));
+            Assert.Equal(after, after512);
         }
     }
 
