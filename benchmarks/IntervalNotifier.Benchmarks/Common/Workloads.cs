@@ -22,6 +22,25 @@ public static class Workloads
     }
 
     /// <summary>
+    /// <paramref name="count"/> random small intervals (length 1–32) anywhere in the space of an
+    /// n-interval set, numbered from <paramref name="firstId"/>: the extra elements that mutation
+    /// benchmarks insert and remove.
+    /// </summary>
+    public static (ulong Start, ulong Last, int Id)[] Extra(int n, int count, int firstId, int seed = 99)
+    {
+        var random = new Random(seed);
+        ulong space = (ulong)n * Spacing;
+        var result = new (ulong, ulong, int)[count];
+        for (int i = 0; i < count; i++)
+        {
+            ulong start = (ulong)random.NextInt64((long)space);
+            result[i] = (start, start + (ulong)random.Next(0, 32), firstId + i);
+        }
+
+        return result;
+    }
+
+    /// <summary>
     /// Heavy nesting: n random small intervals, plus a few huge ones (each covering a large
     /// share of the space) that every query overlaps.
     /// </summary>
