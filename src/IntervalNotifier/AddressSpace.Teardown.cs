@@ -145,7 +145,7 @@ public sealed partial class AddressSpace
         var result = new List<IntervalSubscription>();
         try
         {
-            foreach (IntervalSubscription s in _tree.InOrder())
+            foreach (IntervalSubscription s in _tree)
             {
                 if (s.State == SubscriptionState.Subscribed)
                 {
@@ -188,7 +188,7 @@ public sealed partial class AddressSpace
         IntervalSubscription[] ordered = [.. inserts.OrderBy(s => s.Start)];
         ImmutableArray<IntervalSubscription>.Builder result = ImmutableArray.CreateBuilder<IntervalSubscription>(_subscriptionCount);
         int next = 0;
-        foreach (IntervalSubscription s in _tree.InOrder())
+        foreach (IntervalSubscription s in _tree)
         {
             if (s.State != SubscriptionState.Subscribed)
             {

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using IntervalNotifier.Collections;
 using IntervalNotifier.Internal;
 
 namespace IntervalNotifier;
@@ -49,7 +50,6 @@ public sealed class IntervalSubscription : IDisposable, IAsyncDisposable, IListN
         Last = last;
         TwoPass = invalidator as ITwoPassIntervalInvalidator;
         AsyncTwoPass = invalidator as IAsyncTwoPassIntervalInvalidator;
-        IndexEntry = new SubscriptionIndex.Entry(this);
     }
 
     /// <summary>The address space this subscription belongs to.</summary>
@@ -83,8 +83,8 @@ public sealed class IntervalSubscription : IDisposable, IAsyncDisposable, IListN
         set => Volatile.Write(ref _state, (int)value);
     }
 
-    /// <summary>The subscription's node in the address space's index.</summary>
-    internal SubscriptionIndex.Entry IndexEntry { get; }
+    /// <summary>What the address space's index returned when it inserted this subscription; guarded by its lock.</summary>
+    internal IntervalTreeHandle IndexHandle { get; set; }
 
     static ref ListLinks<IntervalSubscription> IListNode<IntervalSubscription>.LinksOf(IntervalSubscription node) => ref node._deferredLinks;
 

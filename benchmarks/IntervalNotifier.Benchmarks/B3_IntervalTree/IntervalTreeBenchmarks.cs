@@ -21,7 +21,7 @@ public class IntervalTreeBenchmarks
     /// <summary>Distinct query ranges (a power of two, at least 4,096).</summary>
     public const int QueryCount = 16_384;
 
-    private BPlusIntervalTree<Payload> _tree = null!;
+    private IntervalTree<Payload> _tree = null!;
     private AvlIntervalTree<AvlNode> _avl = null!;
     private SortedArrayIntervals _sorted = null!;
     private SortedSetIntervals _set = null!;
@@ -71,7 +71,7 @@ public class IntervalTreeBenchmarks
     public void SetupBPlusTree()
     {
         SetupCommon();
-        _tree = new BPlusIntervalTree<Payload>();
+        _tree = new IntervalTree<Payload>();
         foreach ((ulong s, ulong l, int id) in Intervals())
         {
             _tree.Insert(s, l, new Payload(id));

@@ -19,7 +19,7 @@ public class IntervalTreeUpdateBenchmarks
     /// <summary>Invocations per iteration, one extra interval each.</summary>
     public const int Batch = 4096;
 
-    private BPlusIntervalTree<IntervalTreeBenchmarks.Payload> _tree = null!;
+    private IntervalTree<IntervalTreeBenchmarks.Payload> _tree = null!;
     private AvlIntervalTree<IntervalTreeBenchmarks.AvlNode> _avl = null!;
     private SortedArrayIntervals _sorted = null!;
     private SortedSetIntervals _set = null!;
@@ -44,7 +44,7 @@ public class IntervalTreeUpdateBenchmarks
     public void SetupBPlusTree()
     {
         _extra = Workloads.Extra(N, Batch, N);
-        _tree = new BPlusIntervalTree<IntervalTreeBenchmarks.Payload>();
+        _tree = new IntervalTree<IntervalTreeBenchmarks.Payload>();
         foreach ((ulong s, ulong l, int id) in Intervals())
         {
             _tree.Insert(s, l, new IntervalTreeBenchmarks.Payload(id));
@@ -191,7 +191,7 @@ public class IntervalTreeUpdateBenchmarks
         return _set.Remove(s, l, id);
     }
 
-    private void InsertBatch(BPlusIntervalTree<IntervalTreeBenchmarks.Payload> tree)
+    private void InsertBatch(IntervalTree<IntervalTreeBenchmarks.Payload> tree)
     {
         for (int i = 0; i < Batch; i++)
         {
@@ -232,7 +232,7 @@ public class IntervalTreeUpdateBenchmarks
     }
 
     // Removes what the iteration inserted (the jitting stage runs only one invocation) and rewinds.
-    private void RemoveInserted(BPlusIntervalTree<IntervalTreeBenchmarks.Payload> tree)
+    private void RemoveInserted(IntervalTree<IntervalTreeBenchmarks.Payload> tree)
     {
         for (int i = 0; i < Math.Min(_next, Batch); i++)
         {

@@ -3,9 +3,9 @@ using System.Diagnostics;
 namespace IntervalNotifier.Collections;
 
 /// <summary>
-/// Identifies one element of a <see cref="BPlusIntervalTree{T}"/>: what
-/// <see cref="BPlusIntervalTree{T}.Insert"/> returns, and what <see cref="BPlusIntervalTree{T}.Remove"/>
-/// and <see cref="BPlusIntervalTree{T}.Contains"/> take. The <see langword="default"/> handle
+/// Identifies one element of a <see cref="IntervalTree{T}"/>: what
+/// <see cref="IntervalTree{T}.Insert"/> returns, and what <see cref="IntervalTree{T}.Remove"/>
+/// and <see cref="IntervalTree{T}.Contains"/> take. The <see langword="default"/> handle
 /// identifies no element.
 /// </summary>
 /// <remarks>

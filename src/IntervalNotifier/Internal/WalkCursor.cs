@@ -1,3 +1,5 @@
+using IntervalNotifier.Collections;
+
 namespace IntervalNotifier.Internal;
 
 /// <summary>
@@ -8,9 +10,9 @@ namespace IntervalNotifier.Internal;
 /// last end (see <see cref="DeferredChanges"/>), so the cursor walks it without the lock and
 /// without a snapshot.
 /// </summary>
-internal struct WalkCursor(SubscriptionIndex.Walk tree)
+internal struct WalkCursor(IntervalTree<IntervalSubscription>.OverlapEnumerator tree)
 {
-    private SubscriptionIndex.Walk _tree = tree;
+    private IntervalTree<IntervalSubscription>.OverlapEnumerator _tree = tree;
     private IntervalSubscription? _deferred;
     private IntervalSubscription? _deferredLast;
     private IntervalSubscription? _current;

@@ -4,7 +4,7 @@ using System.Runtime.Intrinsics;
 
 namespace IntervalNotifier.Collections;
 
-public sealed partial class BPlusIntervalTree<T>
+public sealed partial class IntervalTree<T>
 {
     // Slots per node, fixed at compile time so that a node is one object with its key arrays
     // inline (no array headers, no second pointer to chase). A tree may use fewer (the tests

@@ -6,7 +6,7 @@ using System.Runtime.Intrinsics;
 
 namespace IntervalNotifier.Collections;
 
-public sealed partial class BPlusIntervalTree<T>
+public sealed partial class IntervalTree<T>
 {
     // NextCandidate's answer when no child at or after the one asked about can overlap the
     // query: one of them starts after the query's last, and so does everything after it.
@@ -155,11 +155,11 @@ public sealed partial class BPlusIntervalTree<T>
     /// <summary>The elements of a tree that overlap one closed interval; see <see cref="Overlapping"/>.</summary>
     public readonly struct OverlapEnumerable
     {
-        private readonly BPlusIntervalTree<T> _tree;
+        private readonly IntervalTree<T> _tree;
         private readonly ulong _start;
         private readonly ulong _last;
 
-        internal OverlapEnumerable(BPlusIntervalTree<T> tree, ulong start, ulong last)
+        internal OverlapEnumerable(IntervalTree<T> tree, ulong start, ulong last)
         {
             _tree = tree;
             _start = start;
@@ -180,7 +180,7 @@ public sealed partial class BPlusIntervalTree<T>
     /// </summary>
     public struct OverlapEnumerator
     {
-        private readonly BPlusIntervalTree<T>? _tree;
+        private readonly IntervalTree<T>? _tree;
         private readonly ulong _start;
         private readonly ulong _last;
         private readonly int _version;
@@ -202,7 +202,7 @@ public sealed partial class BPlusIntervalTree<T>
 
         private bool _started;
 
-        internal OverlapEnumerator(BPlusIntervalTree<T> tree, ulong start, ulong last)
+        internal OverlapEnumerator(IntervalTree<T> tree, ulong start, ulong last)
         {
             _tree = tree;
             _start = start;
@@ -228,7 +228,7 @@ public sealed partial class BPlusIntervalTree<T>
         /// <exception cref="InvalidOperationException">The tree was mutated since the enumeration began.</exception>
         public bool MoveNext()
         {
-            BPlusIntervalTree<T>? tree = _tree;
+            IntervalTree<T>? tree = _tree;
             if (tree is null)
             {
                 return false; // default(OverlapEnumerator): an empty enumeration
@@ -250,7 +250,7 @@ public sealed partial class BPlusIntervalTree<T>
             return MoveToNextChunk(tree);
         }
 
-        private bool MoveToNextChunk(BPlusIntervalTree<T> tree)
+        private bool MoveToNextChunk(IntervalTree<T> tree)
         {
             while (true)
             {
@@ -304,7 +304,7 @@ public sealed partial class BPlusIntervalTree<T>
             }
         }
 
-        private readonly Leaf? FirstLeaf(BPlusIntervalTree<T> tree)
+        private readonly Leaf? FirstLeaf(IntervalTree<T> tree)
         {
             // O(1) rejects: the query lies before every start or after every last (or the tree is empty).
             if (_last < tree._minStart || _start > tree._maxLast || tree._count == 0)
@@ -320,13 +320,13 @@ public sealed partial class BPlusIntervalTree<T>
     /// <summary>Enumerates every element of a tree in ascending start (insertion order among equal starts).</summary>
     public struct Enumerator : IEnumerator<T>
     {
-        private readonly BPlusIntervalTree<T>? _tree;
+        private readonly IntervalTree<T>? _tree;
         private readonly int _version;
         private Leaf? _leaf;
         private int _index;
         private bool _started;
 
-        internal Enumerator(BPlusIntervalTree<T> tree)
+        internal Enumerator(IntervalTree<T> tree)
         {
             _tree = tree;
             _version = tree._version;
@@ -348,7 +348,7 @@ public sealed partial class BPlusIntervalTree<T>
         /// <exception cref="InvalidOperationException">The tree was mutated since the enumeration began.</exception>
         public bool MoveNext()
         {
-            BPlusIntervalTree<T>? tree = _tree;
+            IntervalTree<T>? tree = _tree;
             if (tree is null)
             {
                 return false; // default(Enumerator): an empty enumeration
