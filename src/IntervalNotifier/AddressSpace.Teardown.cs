@@ -21,7 +21,7 @@ public sealed partial class AddressSpace
     /// <remarks>
     /// A second call does nothing more, but does not return before the first call's teardown
     /// has finished (unless it comes from inside that teardown's own callbacks: then it returns
-    /// at once). Allocates nothing (a bracket, if none is free).
+    /// at once). Allocates nothing in steady state (a bracket only when none was ever freed).
     /// </remarks>
     public void Dispose()
     {

@@ -5,8 +5,10 @@ namespace IntervalNotifier;
 
 /// <summary>
 /// The open bracket of one invalidation: disposing it ends the invalidation (kernel:
-/// <c>mmu_notifier_invalidate_range_end</c>). Dispose it exactly once, on the thread that
-/// began it, after the primary mapping has changed. Zero allocation.
+/// <c>mmu_notifier_invalidate_range_end</c>). Dispose it exactly once, after the primary
+/// mapping has changed: a scope of <see cref="AddressSpace.BeginInvalidation"/> or
+/// <see cref="AddressSpace.TryBeginInvalidation"/> on the thread that began it; a scope of
+/// <see cref="AddressSpace.BeginInvalidationAsync"/> on any thread. Zero allocation.
 /// </summary>
 /// <remarks>
 /// Disposing a scope twice, a copy of a disposed scope, <c>default</c>, or the scope of a
@@ -35,9 +37,15 @@ public readonly struct InvalidationScope : IDisposable
     /// Ends the invalidation. When it is the last active one, the address space's sequence
     /// becomes even, deferred subscribes and unsubscribes are applied, and waiting readers and
     /// unsubscribers are released (after the lock is dropped). Never waits for anything but
-    /// the address space's lock, and runs no user code.
+    /// the address space's lock, and calls no callback (a metrics listener may observe the end).
     /// </summary>
-    /// <exception cref="InvalidOperationException">The scope does not hold an open invalidation: it was disposed already, it is <c>default</c>, or its begin failed.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// The scope does not hold an open invalidation: it was disposed already, it is
+    /// <c>default</c>, or its begin failed. Or a synchronous scope was disposed on another
+    /// thread than the one that began it: then the invalidation has been ended all the same
+    /// (nothing is stranded), and the exception names <see cref="AddressSpace.BeginInvalidationAsync"/>,
+    /// whose scopes may cross <c>await</c>.
+    /// </exception>
     public void Dispose()
     {
         if (_bracket is null)

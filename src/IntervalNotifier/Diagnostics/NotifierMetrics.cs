@@ -11,9 +11,12 @@ namespace IntervalNotifier.Diagnostics;
 /// nobody listens.
 /// </summary>
 /// <remarks>
-/// Every measurement carries the tag <see cref="AddressSpaceTag"/> (the
+/// Every measurement of an address space carries the tag <see cref="AddressSpaceTag"/> (the
 /// <see cref="AddressSpaceOptions.Name"/>, or <see langword="null"/>); invalidations also carry
 /// <see cref="EventTag"/>, waits <see cref="WaitTag"/>, deferred changes <see cref="ChangeTag"/>.
+/// The pools' instruments (<see cref="PoolRecordsOut"/>, <see cref="PoolFailures"/>) carry only
+/// <see cref="PoolTag"/> (the record type and a number in creation order) and are on the shared
+/// static meter: a pool belongs to no address space.
 /// </remarks>
 public static class NotifierMetrics
 {

@@ -33,8 +33,8 @@ public abstract class AllocationFaults
 
     /// <summary>
     /// Each take fails with probability <paramref name="probability"/>, decided by a seeded
-    /// generator: the k-th take's outcome depends only on the seed and k, so one thread's
-    /// sequence of outcomes replays exactly.
+    /// generator: the k-th take's outcome depends only on the seed and k, so the outcomes
+    /// replay exactly when one thread makes every take of this instance.
     /// </summary>
     /// <param name="probability">Between 0 and 1.</param>
     /// <param name="seed">The seed.</param>
