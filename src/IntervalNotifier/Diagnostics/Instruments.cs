@@ -12,7 +12,11 @@ namespace IntervalNotifier.Diagnostics;
 internal sealed class Instruments
 {
     private static readonly ConditionalWeakTable<Meter, Instruments> s_byMeter = [];
-    private readonly List<WeakReference<AddressSpace>> _spaces = [];
+
+    // The address spaces the gauges read, held weakly. A ConditionalWeakTable rather than a
+    // locked list: thread-safe without a lock of the library's own (a static lock would outlive
+    // every address space, and systematic tests run each schedule with fresh locks).
+    private readonly ConditionalWeakTable<AddressSpace, object?> _spaces = [];
 
     private Instruments(Meter meter)
     {
@@ -85,27 +89,14 @@ internal sealed class Instruments
 
     /// <summary>Registers an address space with the gauges (weakly: one that is dropped stops being observed).</summary>
     /// <param name="space">The address space.</param>
-    internal void Register(AddressSpace space)
-    {
-        lock (_spaces)
-        {
-            _spaces.RemoveAll(static w => !w.TryGetTarget(out _));
-            _spaces.Add(new WeakReference<AddressSpace>(space));
-        }
-    }
+    internal void Register(AddressSpace space) => _spaces.AddOrUpdate(space, null);
 
     private List<Measurement<int>> Observe(Func<AddressSpace, int> read)
     {
         var measurements = new List<Measurement<int>>();
-        lock (_spaces)
+        foreach (KeyValuePair<AddressSpace, object?> entry in _spaces)
         {
-            foreach (WeakReference<AddressSpace> weak in _spaces)
-            {
-                if (weak.TryGetTarget(out AddressSpace? space))
-                {
-                    measurements.Add(new Measurement<int>(read(space), new KeyValuePair<string, object?>(NotifierMetrics.AddressSpaceTag, space.Name)));
-                }
-            }
+            measurements.Add(new Measurement<int>(read(entry.Key), new KeyValuePair<string, object?>(NotifierMetrics.AddressSpaceTag, entry.Key.Name)));
         }
 
         return measurements;

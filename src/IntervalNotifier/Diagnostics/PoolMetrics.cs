@@ -22,7 +22,8 @@ internal interface IPoolMetricsSource
 /// </summary>
 internal static class PoolMetrics
 {
-    private static readonly List<WeakReference<IPoolMetricsSource>> s_pools = [];
+    // The pools, held weakly; see Instruments for why a ConditionalWeakTable rather than a lock.
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<IPoolMetricsSource, object?> s_pools = [];
     private static int s_next;
 
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1823:Avoid unused private fields", Justification = "Instruments live by being created on the meter.")]
@@ -39,27 +40,17 @@ internal static class PoolMetrics
     /// <returns>The pool's tag value.</returns>
     internal static string Register(IPoolMetricsSource pool, string recordType)
     {
-        lock (s_pools)
-        {
-            s_pools.RemoveAll(static w => !w.TryGetTarget(out _));
-            s_pools.Add(new WeakReference<IPoolMetricsSource>(pool));
-            return $"{recordType}#{++s_next}";
-        }
+        s_pools.AddOrUpdate(pool, null);
+        return $"{recordType}#{Interlocked.Increment(ref s_next)}";
     }
 
     private static List<Measurement<T>> Observe<T>(Func<IPoolMetricsSource, T> read)
         where T : struct
     {
         var measurements = new List<Measurement<T>>();
-        lock (s_pools)
+        foreach (KeyValuePair<IPoolMetricsSource, object?> entry in s_pools)
         {
-            foreach (WeakReference<IPoolMetricsSource> weak in s_pools)
-            {
-                if (weak.TryGetTarget(out IPoolMetricsSource? pool))
-                {
-                    measurements.Add(new Measurement<T>(read(pool), new KeyValuePair<string, object?>(NotifierMetrics.PoolTag, pool.Name)));
-                }
-            }
+            measurements.Add(new Measurement<T>(read(entry.Key), new KeyValuePair<string, object?>(NotifierMetrics.PoolTag, entry.Key.Name)));
         }
 
         return measurements;
