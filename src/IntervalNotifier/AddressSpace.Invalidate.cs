@@ -261,7 +261,7 @@ public sealed partial class AddressSpace
         report.Misuses++;
         if (Volatile.Read(ref record._pool) is { } pool && record.ClaimHold(bracket) is null)
         {
-            ReturnToPool(pool, record, ref errors);
+            ReturnToPool(pool, record, thread: null, ref errors); // rare: the pool looks the thread up
         }
     }
 
@@ -271,6 +271,7 @@ public sealed partial class AddressSpace
     private static void FinishPass(Bracket bracket, ref ExceptionCollector errors, ref WalkReport report)
     {
         FinishRecord? next = bracket.FinishList.TakeAllInPushOrder();
+        Thread thread = Thread.CurrentThread; // once per pass, for the pool's per-thread cache
         while (next is not null)
         {
             FinishRecord record = next;
@@ -292,7 +293,7 @@ public sealed partial class AddressSpace
                 }
 
                 report.Finished++;
-                FinishOne(twoPass, record, pool, ref errors, ref report);
+                FinishOne(twoPass, record, pool, thread, ref errors, ref report);
             }
             catch (Exception unexpected)
             {
@@ -302,7 +303,7 @@ public sealed partial class AddressSpace
     }
 
     // One synchronous finish; a pooled record goes back when it returns, also when it throws.
-    private static void FinishOne(ITwoPassIntervalInvalidator twoPass, FinishRecord record, IFinishRecordPool? pool, ref ExceptionCollector errors, ref WalkReport report)
+    private static void FinishOne(ITwoPassIntervalInvalidator twoPass, FinishRecord record, IFinishRecordPool? pool, Thread? thread, ref ExceptionCollector errors, ref WalkReport report)
     {
         try
         {
@@ -317,16 +318,17 @@ public sealed partial class AddressSpace
         {
             if (pool is not null)
             {
-                ReturnToPool(pool, record, ref errors);
+                ReturnToPool(pool, record, thread, ref errors);
             }
         }
     }
 
-    private static void ReturnToPool(IFinishRecordPool pool, FinishRecord record, ref ExceptionCollector errors)
+    // `thread`: the calling thread, looked up once per pass (the pool then need not ask per record), or null.
+    private static void ReturnToPool(IFinishRecordPool pool, FinishRecord record, Thread? thread, ref ExceptionCollector errors)
     {
         try
         {
-            pool.ReturnFromCore(record);
+            pool.ReturnFromCore(record, thread);
         }
         catch (Exception exception)
         {

@@ -107,6 +107,7 @@ public sealed partial class AddressSpace
     private void CallFinishes(Bracket bracket, ref AsyncBegin? pending, ref ExceptionCollector errors, ref WalkReport report)
     {
         FinishRecord? next = bracket.FinishList.TakeAllInPushOrder();
+        Thread thread = Thread.CurrentThread; // once per pass, for the pool's per-thread cache
         Bracket.FlowMark? outer = null;
         bool marked = false;
         try
@@ -129,7 +130,7 @@ public sealed partial class AddressSpace
                     report.Finished++;
                     if (subscription.AsyncTwoPass is not { } asynchronous)
                     {
-                        FinishOne(subscription.TwoPass!, record, pool, ref errors, ref report);
+                        FinishOne(subscription.TwoPass!, record, pool, thread, ref errors, ref report);
                         continue;
                     }
 
@@ -154,7 +155,7 @@ public sealed partial class AddressSpace
 
                     if (finish.IsCompleted)
                     {
-                        Complete(finish, record, pool, ref errors, ref report);
+                        Complete(finish, record, pool, thread, ref errors, ref report);
                     }
                     else
                     {
@@ -178,7 +179,7 @@ public sealed partial class AddressSpace
 
     // A finish that completed at once: its exception is collected, and a pooled record goes
     // back now — never before its finish has completed.
-    private static void Complete(ValueTask finish, FinishRecord record, IFinishRecordPool? pool, ref ExceptionCollector errors, ref WalkReport report)
+    private static void Complete(ValueTask finish, FinishRecord record, IFinishRecordPool? pool, Thread? thread, ref ExceptionCollector errors, ref WalkReport report)
     {
         try
         {
@@ -193,7 +194,7 @@ public sealed partial class AddressSpace
         {
             if (pool is not null)
             {
-                ReturnToPool(pool, record, ref errors);
+                ReturnToPool(pool, record, thread, ref errors);
             }
         }
     }

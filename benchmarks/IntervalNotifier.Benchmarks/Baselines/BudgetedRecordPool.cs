@@ -56,7 +56,7 @@ public sealed class BudgetedRecordPool<T> : IFinishRecordPool
         ReturnCore(record);
     }
 
-    void IFinishRecordPool.ReturnFromCore(FinishRecord record)
+    void IFinishRecordPool.ReturnFromCore(FinishRecord record, Thread? callingThread)
     {
         record._pool = null;
         ReturnCore(Unsafe.As<T>(record));

@@ -119,7 +119,7 @@ internal sealed class AsyncBegin : IValueTaskSource<InvalidationScope>, IListNod
             {
                 try
                 {
-                    pool.ReturnFromCore(record);
+                    pool.ReturnFromCore(record, callingThread: null); // a continuation: any thread
                 }
                 catch (Exception exception)
                 {

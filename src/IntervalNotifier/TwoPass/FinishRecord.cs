@@ -99,7 +99,7 @@ public class FinishRecord : IResettable
         {
             if (pool is not null)
             {
-                pool.ReturnFromCore(record);
+                pool.ReturnFromCore(record, callingThread: null);
             }
             else if (!done)
             {

@@ -11,7 +11,9 @@ namespace IntervalNotifier;
 internal interface IFinishRecordPool
 {
     /// <summary>Takes a record back after its finish call (or unfinished, after a callback bug). The caller holds the record; the return releases the hold.</summary>
-    void ReturnFromCore(FinishRecord record);
+    /// <param name="record">The record.</param>
+    /// <param name="callingThread">The calling thread when the caller has it at hand (the core looks it up once per pass), else <see langword="null"/>.</param>
+    void ReturnFromCore(FinishRecord record, Thread? callingThread);
 
     /// <summary>Moves every record of <paramref name="cache"/> (the calling thread's) back to the shared pool.</summary>
     void SpillAll(RecordCache cache);
@@ -60,6 +62,12 @@ public sealed class FinishRecordPool<[DynamicallyAccessedMembers(DynamicallyAcce
     private readonly int _capacity;
     private readonly int _refillBatch;
     private readonly List<RecordCache> _caches = [];
+
+    // The cache of the first thread that used the pool — usually the one that invalidates —
+    // found by comparing the calling thread with its owner instead of by the thread-static slot
+    // lookup; the core passes the thread it looked up once per pass. Other threads find theirs
+    // in RecordCaches.
+    private RecordCache? _home;
     private readonly string _metricName;
 
     // The records in the shared pool: the rest are rented or in a thread's cache. Charged per
@@ -163,15 +171,13 @@ public sealed class FinishRecordPool<[DynamicallyAccessedMembers(DynamicallyAcce
             return Fail(out record);
         }
 
-        RecordCache cache = RecordCaches.Find(this) ?? Bind();
+        RecordCache cache = CacheOfCallingThread(null);
         if (cache.Count == 0 && !Refill(cache))
         {
             return Fail(out record);
         }
 
-        int top = --cache.Count;
-        T rented = Unsafe.As<T>(cache.Items[top])!; // only this pool's records are in its caches
-        cache.Items[top] = null;
+        T rented = Unsafe.As<T>(cache.Items[--cache.Count].Record)!; // only this pool's records are in its caches
         cache.Rented++;
         rented._rentThread = cache.OwnerId;
         Volatile.Write(ref rented._pool, this);
@@ -207,10 +213,10 @@ public sealed class FinishRecordPool<[DynamicallyAccessedMembers(DynamicallyAcce
             ThrowNotRented();
         }
 
-        ReturnHeld(record);
+        ReturnHeld(record, callingThread: null);
     }
 
-    void IFinishRecordPool.ReturnFromCore(FinishRecord record)
+    void IFinishRecordPool.ReturnFromCore(FinishRecord record, Thread? callingThread)
     {
         // The caller holds the record (its finish list's hold, or the claim of a rejected
         // record), so nothing else can change it: plain checks suffice.
@@ -222,7 +228,7 @@ public sealed class FinishRecordPool<[DynamicallyAccessedMembers(DynamicallyAcce
 
         // Only this pool's TryRent sets _pool to this pool, so the record is a T: skip the
         // (shared-generic, hence slow) cast.
-        ReturnHeld(Unsafe.As<T>(record));
+        ReturnHeld(Unsafe.As<T>(record), callingThread);
     }
 
     void IFinishRecordPool.SpillAll(RecordCache cache)
@@ -231,8 +237,8 @@ public sealed class FinishRecordPool<[DynamicallyAccessedMembers(DynamicallyAcce
         int count = cache.Count;
         for (int i = 0; i < count; i++)
         {
-            _shared.Return(Unsafe.As<T>(cache.Items[i])!);
-            cache.Items[i] = null;
+            _shared.Return(Unsafe.As<T>(cache.Items[i].Record)!);
+            cache.Items[i].Record = null;
         }
 
         cache.Count = 0;
@@ -256,9 +262,9 @@ public sealed class FinishRecordPool<[DynamicallyAccessedMembers(DynamicallyAcce
     // cache, or — when that is full, when other threads wait for records, or when another thread
     // rented it (so that records do not gather in the caches of threads that never rent) — the
     // shared pool.
-    private void ReturnHeld(T record)
+    private void ReturnHeld(T record, Thread? callingThread)
     {
-        RecordCache cache = RecordCaches.Find(this) ?? Bind();
+        RecordCache cache = CacheOfCallingThread(callingThread);
         record._pool = null;
         cache.Rented--;
         bool reusable;
@@ -285,7 +291,7 @@ public sealed class FinishRecordPool<[DynamicallyAccessedMembers(DynamicallyAcce
         }
         else if (cache.Count < cache.Items.Length && record._rentThread == cache.OwnerId && Volatile.Read(ref _demand) == 0)
         {
-            cache.Items[cache.Count++] = record;
+            cache.Items[cache.Count++].Record = record;
         }
         else
         {
@@ -310,6 +316,17 @@ public sealed class FinishRecordPool<[DynamicallyAccessedMembers(DynamicallyAcce
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private RecordCache CacheOfCallingThread(Thread? callingThread)
+    {
+        // Compared by thread object, not by managed id: ids of ended threads are reused, and the
+        // ended home thread's records may be reclaimed by another thread at any time.
+        RecordCache? home = _home;
+        return home is not null && ReferenceEquals(home.Owner, callingThread ?? Thread.CurrentThread)
+            ? home
+            : RecordCaches.Find(this) ?? Bind();
+    }
+
     // The calling thread's first rent or return on this pool, or the first since its cache
     // fell out of its slots.
     private RecordCache Bind()
@@ -330,6 +347,12 @@ public sealed class FinishRecordPool<[DynamicallyAccessedMembers(DynamicallyAcce
             {
                 cache = new RecordCache(this, Math.Min(_capacity, MaxCacheSize));
                 _caches.Add(cache);
+            }
+
+            if (_home is null)
+            {
+                Volatile.Write(ref _home, cache);
+                return cache; // the home cache needs no slot
             }
         }
 
@@ -355,7 +378,7 @@ public sealed class FinishRecordPool<[DynamicallyAccessedMembers(DynamicallyAcce
             {
                 for (int i = 0; i < take; i++)
                 {
-                    cache.Items[cache.Count++] = _shared.Get();
+                    cache.Items[cache.Count++].Record = _shared.Get();
                 }
 
                 return true;
@@ -388,8 +411,8 @@ public sealed class FinishRecordPool<[DynamicallyAccessedMembers(DynamicallyAcce
                 // Its thread has ended: nothing else can touch its records any more.
                 while (other.Count > 0 && cache.Count < cache.Items.Length)
                 {
-                    cache.Items[cache.Count++] = other.Items[--other.Count];
-                    other.Items[other.Count] = null;
+                    cache.Items[cache.Count++].Record = other.Items[--other.Count].Record;
+                    other.Items[other.Count].Record = null;
                 }
             }
         }

@@ -24,8 +24,13 @@ internal sealed class RecordCache(IFinishRecordPool pool, int size)
     /// <summary>The owner's managed thread id (read without a call: records remember who rented them).</summary>
     internal readonly int OwnerId = Environment.CurrentManagedThreadId;
 
-    /// <summary>The free records, a stack: the last returned is the next rented.</summary>
-    internal readonly FinishRecord?[] Items = new FinishRecord?[size];
+    /// <summary>
+    /// The free records, a stack: the last returned is the next rented. Wrapped in a struct so
+    /// that storing one is a plain store: an array of a non-sealed class type would check the
+    /// element's type on every store (about as costly as the atomic operation this cache saves).
+    /// Slots above <see cref="Count"/> may keep a stale reference; the records are the pool's anyway.
+    /// </summary>
+    internal readonly Slot[] Items = new Slot[size];
 
     /// <summary>How many of <see cref="Items"/> hold a record.</summary>
     internal int Count;
@@ -35,6 +40,13 @@ internal sealed class RecordCache(IFinishRecordPool pool, int size)
     /// pool's <c>Rented</c> is the sum over its caches. Written by the owner only.
     /// </summary>
     internal int Rented;
+}
+
+/// <summary>One slot of a <see cref="RecordCache"/>.</summary>
+internal struct Slot
+{
+    /// <summary>The free record.</summary>
+    public FinishRecord? Record;
 }
 
 /// <summary>Where a thread finds its <see cref="RecordCache"/> for a pool: a few slots per thread.</summary>

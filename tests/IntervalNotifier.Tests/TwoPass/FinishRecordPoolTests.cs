@@ -248,7 +248,7 @@ public sealed class FinishRecordPoolTests(ITestOutputHelper output)
         IFinishRecordPool pool = new FinishRecordPool<FinishRecord>(1);
         var record = new FinishRecord();
         Assert.Null(record.ClaimHold(pool)); // the core returns only records it holds
-        Assert.Throws<InvalidOperationException>(() => pool.ReturnFromCore(record));
+        Assert.Throws<InvalidOperationException>(() => pool.ReturnFromCore(record, callingThread: null));
     }
 
     [Fact]
