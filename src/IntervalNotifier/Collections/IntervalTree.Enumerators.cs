@@ -3,6 +3,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace IntervalNotifier.Collections;
 
@@ -87,14 +88,28 @@ public sealed partial class IntervalTree<T>
         return reach;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Prefetch(ref byte at)
+    {
+        if (Sse.IsSupported)
+        {
+            Sse.Prefetch0(Unsafe.AsPointer(ref at));
+        }
+    }
+
     // The first child of `branch` at or after slot `from` that may hold an overlap of
     // [start, last]; branch.Count if none does (the walk goes on in the parent); Ended if the
     // walk is over.
     private static int NextCandidate(Branch branch, int from, ulong start, ulong last)
     {
         int count = branch.Count;
-        for (int chunk = from & ~7; chunk < count; chunk += 8)
+        for (int chunk = IntervalTreeExperiment.Variant is 3 or 4 ? Math.Min(from, BranchSlots - 8) : from & ~7; chunk < count; chunk += 8)
         {
+            if (IntervalTreeExperiment.Variant >= 5)
+            {
+                Prefetch(ref Unsafe.As<Node?, byte>(ref branch.Children[chunk]));
+            }
+
             ulong hits = ScanChunk(ref branch.MinStarts[0], ref branch.MaxLasts[0], chunk, count, start, last, out bool past);
             if (from > chunk)
             {
@@ -115,16 +130,61 @@ public sealed partial class IntervalTree<T>
         return count;
     }
 
+    // The slot from which a scan of a node's ascending `starts` for [start, ...] may begin when
+    // nothing under the node is longer than `maxLength`: the number of starts below
+    // start - maxLength (an entry that starts before that bound ends before `start`).
+    private static int LookBack(ref ulong starts, int count, ulong start, ulong maxLength)
+    {
+        int v = IntervalTreeExperiment.Variant;
+        if (v is 0 or >= 5 || start <= maxLength)
+        {
+            return 0;
+        }
+
+        ulong bound = start - maxLength;
+        return v is 1 or 3 ? CountBelow(ref starts, count, bound) : CountBelowBinary(ref starts, count, bound);
+    }
+
+    // The number of the first `count` (at least 1) of the ascending `keys` that are below
+    // `value`: a binary search whose steps are conditional moves, not branches.
+    private static int CountBelowBinary(ref ulong keys, int count, ulong value)
+    {
+        int low = 0;
+        int n = count;
+        while (n > 1)
+        {
+            int half = n >> 1;
+            low = Unsafe.Add(ref keys, low + half) < value ? low + half : low;
+            n -= half;
+        }
+
+        return low + (Unsafe.Add(ref keys, low) < value ? 1 : 0);
+    }
+
+    // The first slot of `branch` a query must look at when it enters the branch from above
+    // (its subtree's largest length is `maxLength`): the child before the first one that
+    // starts at or after the look-back bound (that child's elements end before `start`).
+    private static int FirstChildFor(Branch branch, ulong start, ulong maxLength) =>
+        Math.Max(LookBack(ref branch.MinStarts[0], branch.Count, start, maxLength) - 1, 0);
+
+    // The first 8-slot chunk of `leaf` a query must scan (the leaf's largest length is `maxLength`).
+    private static int FirstChunkFor(Leaf leaf, ulong start, ulong maxLength)
+    {
+        int slot = LookBack(ref leaf.Starts[0], leaf.Count, start, maxLength);
+        return IntervalTreeExperiment.Variant is 3 or 4 ? Math.Min(slot, LeafSlots - 8) : slot & ~7;
+    }
+
     // The first leaf that may hold an overlap, from child slot `from` of `branch` on: descends
     // to the first candidate child, climbing to the parent when a branch has none left. Null
-    // when the walk is over.
-    private static Leaf? Descend(Branch branch, int from, ulong start, ulong last)
+    // when the walk is over; otherwise `chunk` is the leaf's first chunk worth scanning.
+    private static Leaf? Descend(Branch branch, int from, ulong start, ulong last, out int chunk)
     {
         while (true)
         {
             int i = NextCandidate(branch, from, start, last);
             if (i == Ended)
             {
+                chunk = 0;
                 return null;
             }
 
@@ -133,6 +193,7 @@ public sealed partial class IntervalTree<T>
                 Branch? parent = branch.Parent;
                 if (parent is null)
                 {
+                    chunk = 0;
                     return null;
                 }
 
@@ -142,13 +203,15 @@ public sealed partial class IntervalTree<T>
             }
 
             Node child = branch.Children[i]!;
+            ulong maxLength = branch.MaxLengths[i];
             if (child is Leaf leaf)
             {
+                chunk = FirstChunkFor(leaf, start, maxLength);
                 return leaf;
             }
 
             branch = (Branch)child;
-            from = 0;
+            from = FirstChildFor(branch, start, maxLength);
         }
     }
 
@@ -263,13 +326,13 @@ public sealed partial class IntervalTree<T>
                     }
 
                     _started = true;
-                    leaf = FirstLeaf(tree);
+                    leaf = FirstLeaf(tree, out int first);
                     if (leaf is null)
                     {
                         return false;
                     }
 
-                    _chunk = 0;
+                    _chunk = first;
                 }
                 else if (_pastChunk)
                 {
@@ -282,18 +345,24 @@ public sealed partial class IntervalTree<T>
                     if (_chunk >= leaf.Count)
                     {
                         Branch? parent = leaf.Parent;
-                        leaf = parent is null ? null : Descend(parent, IndexInParent(parent, leaf) + 1, _start, _last);
+                        int first = 0;
+                        leaf = parent is null ? null : Descend(parent, IndexInParent(parent, leaf) + 1, _start, _last, out first);
                         if (leaf is null)
                         {
                             _leaf = null;
                             return false;
                         }
 
-                        _chunk = 0;
+                        _chunk = first;
                     }
                 }
 
                 _leaf = leaf;
+                if (IntervalTreeExperiment.Variant >= 6)
+                {
+                    Prefetch(ref Unsafe.As<T, byte>(ref leaf.Values[_chunk]));
+                }
+
                 ulong hits = ScanChunk(ref leaf.Starts[0], ref leaf.Lasts[0], _chunk, leaf.Count, _start, _last, out _pastChunk);
                 if (hits != 0)
                 {
@@ -304,16 +373,24 @@ public sealed partial class IntervalTree<T>
             }
         }
 
-        private readonly Leaf? FirstLeaf(IntervalTree<T> tree)
+        private readonly Leaf? FirstLeaf(IntervalTree<T> tree, out int chunk)
         {
             // O(1) rejects: the query lies before every start or after every last (or the tree is empty).
             if (_last < tree._minStart || _start > tree._maxLast || tree._count == 0)
             {
+                chunk = 0;
                 return null;
             }
 
             Node root = tree._root!;
-            return root as Leaf ?? Descend((Branch)root, 0, _start, _last);
+            if (root is Leaf leaf)
+            {
+                chunk = FirstChunkFor(leaf, _start, tree._maxLength);
+                return leaf;
+            }
+
+            var branch = (Branch)root;
+            return Descend(branch, FirstChildFor(branch, _start, tree._maxLength), _start, _last, out chunk);
         }
     }
 

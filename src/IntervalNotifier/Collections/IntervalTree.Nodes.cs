@@ -58,6 +58,13 @@ public sealed partial class IntervalTree<T>
         public BranchKeys MaxLasts;
         public BranchChildren Children;
         public BranchKeys MinIds;
+
+        /// <summary>
+        /// Per child, the largest length (<c>last - start</c>) in its subtree: the look-back
+        /// bound a query starts a scan of the child by (nothing in it that starts before the
+        /// query's start minus this bound can reach the query).
+        /// </summary>
+        public BranchKeys MaxLengths;
     }
 
     [InlineArray(LeafSlots)]
@@ -101,6 +108,28 @@ public sealed partial class IntervalTree<T>
             if (last > max)
             {
                 max = last;
+            }
+        }
+
+        return max;
+    }
+
+    // The largest length (last - start) under `node`: O(node's count).
+    private static ulong MaxLengthOf(Node node)
+    {
+        ulong max = 0;
+        if (node is Leaf leaf)
+        {
+            for (int i = 0; i < leaf.Count; i++)
+            {
+                max = Math.Max(max, leaf.Lasts[i] - leaf.Starts[i]);
+            }
+        }
+        else
+        {
+            foreach (ulong length in ((ReadOnlySpan<ulong>)((Branch)node).MaxLengths)[..node.Count])
+            {
+                max = Math.Max(max, length);
             }
         }
 
@@ -220,6 +249,7 @@ public sealed partial class IntervalTree<T>
         ((ReadOnlySpan<ulong>)source.MinStarts).Slice(from, count).CopyTo(((Span<ulong>)target.MinStarts)[to..]);
         ((ReadOnlySpan<ulong>)source.MinIds).Slice(from, count).CopyTo(((Span<ulong>)target.MinIds)[to..]);
         ((ReadOnlySpan<ulong>)source.MaxLasts).Slice(from, count).CopyTo(((Span<ulong>)target.MaxLasts)[to..]);
+        ((ReadOnlySpan<ulong>)source.MaxLengths).Slice(from, count).CopyTo(((Span<ulong>)target.MaxLengths)[to..]);
         ((ReadOnlySpan<Node?>)source.Children).Slice(from, count).CopyTo(((Span<Node?>)target.Children)[to..]);
         if (!ReferenceEquals(source, target))
         {
@@ -243,6 +273,7 @@ public sealed partial class IntervalTree<T>
         branch.MinStarts[at] = MinStartOf(child);
         branch.MinIds[at] = MinIdOf(child);
         branch.MaxLasts[at] = MaxLastOf(child);
+        branch.MaxLengths[at] = MaxLengthOf(child);
         branch.Children[at] = child;
         child.Parent = branch;
     }
@@ -284,5 +315,6 @@ public sealed partial class IntervalTree<T>
         branch.MinStarts[index] = MinStartOf(child);
         branch.MinIds[index] = MinIdOf(child);
         branch.MaxLasts[index] = MaxLastOf(child);
+        branch.MaxLengths[index] = MaxLengthOf(child);
     }
 }
