@@ -11,12 +11,6 @@ public static class Program
 {
     public static int Main(string[] args)
     {
-        if (args.Length > 0 && args[0] == "probe")
-        {
-            B3_IntervalTree.QueryProbe.Run(args[1..]);
-            return 0;
-        }
-
         if (args.Length > 0 && args[0] == "suites")
         {
             BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args[1..], SuiteConfig.Create());

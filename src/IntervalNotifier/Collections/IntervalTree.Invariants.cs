@@ -8,11 +8,11 @@ public sealed partial class IntervalTree<T>
     /// <summary>
     /// Checks every structural invariant and throws <see cref="InvalidOperationException"/>
     /// naming the first one broken: key order by (start, insertion number) and
-    /// <c>last &gt;= start</c>; each branch's per-child smallest key, largest last and largest
-    /// length exactly equal to the child subtree's; node fill (every node but the root at least half full, a
+    /// <c>last &gt;= start</c>; each branch's per-child smallest key and largest last exactly
+    /// equal to the child subtree's; node fill (every node but the root at least half full, a
     /// root branch with two children or more); parent links; every leaf at the same depth; the
     /// leaf chain (forward and back) covering every leaf in order; the count; the tree's
-    /// smallest start, largest last and largest length. O(n); allocates; for tests and debugging.
+    /// smallest start and largest last. O(n); allocates; for tests and debugging.
     /// </summary>
     /// <exception cref="InvalidOperationException">An invariant does not hold.</exception>
     public void CheckInvariants()
@@ -33,7 +33,7 @@ public sealed partial class IntervalTree<T>
         }
 
         var walk = new InvariantWalk();
-        ulong maxLast = CheckNode(_root, 1, walk, out ulong maxLength);
+        ulong maxLast = CheckNode(_root, 1, walk);
         if (walk.Count != _count)
         {
             Broken("count", $"Count is {_count} but the leaves hold {walk.Count} elements");
@@ -47,11 +47,6 @@ public sealed partial class IntervalTree<T>
         if (_count == 0 && (_minStart != ulong.MaxValue || _maxLast != 0))
         {
             Broken("tree bounds", "an empty tree must keep ulong.MaxValue and 0 as its smallest start and largest last");
-        }
-
-        if (maxLength != _maxLength)
-        {
-            Broken("max length", $"the tree keeps {_maxLength} as its largest length, the elements give {maxLength}");
         }
 
         List<Leaf> leaves = walk.Leaves;
@@ -85,11 +80,10 @@ public sealed partial class IntervalTree<T>
         public ulong PreviousId;
     }
 
-    // Checks the subtree at `node` (at `depth`, the root being 1) and returns its largest last
-    // (and in `maxLength` its largest length).
+    // Checks the subtree at `node` (at `depth`, the root being 1) and returns its largest last.
     // Its smallest key is its first leaf's first, which each branch on the way checks against
     // its separator, so comparing a separator with the child's first separator (or entry) suffices.
-    private ulong CheckNode(Node node, int depth, InvariantWalk walk, out ulong maxLength)
+    private ulong CheckNode(Node node, int depth, InvariantWalk walk)
     {
         bool isRoot = ReferenceEquals(node, _root);
         if (node is Leaf leaf)
@@ -102,7 +96,6 @@ public sealed partial class IntervalTree<T>
             CheckFill(leaf.Count, isRoot ? (_count == 0 ? 0 : 1) : _leafCapacity / 2, _leafCapacity, isRoot, "leaf");
             walk.Leaves.Add(leaf);
             ulong maxLast = 0;
-            maxLength = 0;
             for (int i = 0; i < leaf.Count; i++)
             {
                 ulong start = leaf.Starts[i];
@@ -122,7 +115,6 @@ public sealed partial class IntervalTree<T>
                 walk.PreviousStart = start;
                 walk.PreviousId = id;
                 maxLast = Math.Max(maxLast, last);
-                maxLength = Math.Max(maxLength, last - start);
             }
 
             walk.Count += leaf.Count;
@@ -132,7 +124,6 @@ public sealed partial class IntervalTree<T>
         var branch = (Branch)node;
         CheckFill(branch.Count, isRoot ? 2 : _branchCapacity / 2, _branchCapacity, isRoot, "branch");
         ulong branchMaxLast = 0;
-        maxLength = 0;
         for (int i = 0; i < branch.Count; i++)
         {
             Node? child = branch.Children[i];
@@ -146,7 +137,7 @@ public sealed partial class IntervalTree<T>
                 Broken("parent link", $"child {i} of a branch does not name it as its parent");
             }
 
-            ulong maxLast = CheckNode(child, depth + 1, walk, out ulong childMaxLength);
+            ulong maxLast = CheckNode(child, depth + 1, walk);
             if (branch.MinStarts[i] != MinStartOf(child) || branch.MinIds[i] != MinIdOf(child))
             {
                 Broken("min start", $"a branch keeps (start {branch.MinStarts[i]}, #{branch.MinIds[i]}) as child {i}'s smallest key, the subtree's is (start {MinStartOf(child)}, #{MinIdOf(child)})");
@@ -157,13 +148,7 @@ public sealed partial class IntervalTree<T>
                 Broken("max last", $"a branch keeps {branch.MaxLasts[i]} as child {i}'s largest last, the subtree's is {maxLast}");
             }
 
-            if (branch.MaxLengths[i] != childMaxLength)
-            {
-                Broken("max length", $"a branch keeps {branch.MaxLengths[i]} as child {i}'s largest length, the subtree's is {childMaxLength}");
-            }
-
             branchMaxLast = Math.Max(branchMaxLast, maxLast);
-            maxLength = Math.Max(maxLength, childMaxLength);
         }
 
         if (((ReadOnlySpan<Node?>)branch.Children)[branch.Count..].ContainsAnyExcept((Node?)null))

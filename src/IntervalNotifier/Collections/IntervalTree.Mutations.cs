@@ -22,12 +22,10 @@ public sealed partial class IntervalTree<T>
         if (right is null)
         {
             branch.MaxLasts[i] = Math.Max(branch.MaxLasts[i], last);
-            branch.MaxLengths[i] = Math.Max(branch.MaxLengths[i], last - start);
             return null;
         }
 
         branch.MaxLasts[i] = MaxLastOf(child);
-        branch.MaxLengths[i] = MaxLengthOf(child);
         return AddChild(branch, i + 1, right);
     }
 
@@ -153,11 +151,6 @@ public sealed partial class IntervalTree<T>
             if (removedLast == branch.MaxLasts[i])
             {
                 branch.MaxLasts[i] = MaxLastOf(child);
-            }
-
-            if (removedLast - start == branch.MaxLengths[i])
-            {
-                branch.MaxLengths[i] = MaxLengthOf(child);
             }
         }
 

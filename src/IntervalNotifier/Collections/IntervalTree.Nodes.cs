@@ -18,10 +18,16 @@ public sealed partial class IntervalTree<T>
     internal const int MinCapacity = 4;
 
     /// <summary>A leaf or a branch; <see cref="Count"/> is its number of entries or children.</summary>
-    internal abstract class Node
+    internal abstract class Node(bool isLeaf)
     {
         /// <summary>The number of entries (leaf) or children (branch) in use, from slot 0.</summary>
         public int Count;
+
+        /// <summary>
+        /// Whether this is a <see cref="Leaf"/>: the query tests this instead of the type (a type
+        /// test on a node of a generic tree costs a lookup of the type and a cast helper call).
+        /// </summary>
+        public readonly bool IsLeaf = isLeaf;
 
         /// <summary>The branch that holds this node, or <see langword="null"/> for the root.</summary>
         public Branch? Parent;
@@ -31,7 +37,7 @@ public sealed partial class IntervalTree<T>
     /// Up to <see cref="LeafSlots"/> elements in ascending (start, id) order, in parallel
     /// arrays: a query reads only the starts and lasts, and touches a value only on a hit.
     /// </summary>
-    internal sealed class Leaf : Node
+    internal sealed class Leaf() : Node(isLeaf: true)
     {
         public LeafKeys Starts;
         public LeafKeys Lasts;
@@ -51,20 +57,13 @@ public sealed partial class IntervalTree<T>
     /// the descent by (start, id) compares with) and <c>MaxLasts[i]</c> the largest last of its
     /// subtree (the augmentation an overlap query skips children by).
     /// </summary>
-    internal sealed class Branch : Node
+    internal sealed class Branch() : Node(isLeaf: false)
     {
         // What a query reads first, side by side; the ids only serve mutations.
         public BranchKeys MinStarts;
         public BranchKeys MaxLasts;
         public BranchChildren Children;
         public BranchKeys MinIds;
-
-        /// <summary>
-        /// Per child, the largest length (<c>last - start</c>) in its subtree: the look-back
-        /// bound a query starts a scan of the child by (nothing in it that starts before the
-        /// query's start minus this bound can reach the query).
-        /// </summary>
-        public BranchKeys MaxLengths;
     }
 
     [InlineArray(LeafSlots)]
@@ -108,28 +107,6 @@ public sealed partial class IntervalTree<T>
             if (last > max)
             {
                 max = last;
-            }
-        }
-
-        return max;
-    }
-
-    // The largest length (last - start) under `node`: O(node's count).
-    private static ulong MaxLengthOf(Node node)
-    {
-        ulong max = 0;
-        if (node is Leaf leaf)
-        {
-            for (int i = 0; i < leaf.Count; i++)
-            {
-                max = Math.Max(max, leaf.Lasts[i] - leaf.Starts[i]);
-            }
-        }
-        else
-        {
-            foreach (ulong length in ((ReadOnlySpan<ulong>)((Branch)node).MaxLengths)[..node.Count])
-            {
-                max = Math.Max(max, length);
             }
         }
 
@@ -249,7 +226,6 @@ public sealed partial class IntervalTree<T>
         ((ReadOnlySpan<ulong>)source.MinStarts).Slice(from, count).CopyTo(((Span<ulong>)target.MinStarts)[to..]);
         ((ReadOnlySpan<ulong>)source.MinIds).Slice(from, count).CopyTo(((Span<ulong>)target.MinIds)[to..]);
         ((ReadOnlySpan<ulong>)source.MaxLasts).Slice(from, count).CopyTo(((Span<ulong>)target.MaxLasts)[to..]);
-        ((ReadOnlySpan<ulong>)source.MaxLengths).Slice(from, count).CopyTo(((Span<ulong>)target.MaxLengths)[to..]);
         ((ReadOnlySpan<Node?>)source.Children).Slice(from, count).CopyTo(((Span<Node?>)target.Children)[to..]);
         if (!ReferenceEquals(source, target))
         {
@@ -273,7 +249,6 @@ public sealed partial class IntervalTree<T>
         branch.MinStarts[at] = MinStartOf(child);
         branch.MinIds[at] = MinIdOf(child);
         branch.MaxLasts[at] = MaxLastOf(child);
-        branch.MaxLengths[at] = MaxLengthOf(child);
         branch.Children[at] = child;
         child.Parent = branch;
     }
@@ -315,6 +290,5 @@ public sealed partial class IntervalTree<T>
         branch.MinStarts[index] = MinStartOf(child);
         branch.MinIds[index] = MinIdOf(child);
         branch.MaxLasts[index] = MaxLastOf(child);
-        branch.MaxLengths[index] = MaxLengthOf(child);
     }
 }

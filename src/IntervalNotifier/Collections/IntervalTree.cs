@@ -71,10 +71,6 @@ public sealed partial class IntervalTree<T> : IEnumerable<T>
     internal ulong _minStart = ulong.MaxValue;
     internal ulong _maxLast;
 
-    // The largest length (last - start) of all elements (0 when empty): the look-back bound of
-    // a query's scan of the root.
-    internal ulong _maxLength;
-
     // The unused part [_nextId, _idEnd) of the block of insertion numbers reserved last.
     private ulong _nextId;
     private ulong _idEnd;
@@ -131,7 +127,6 @@ public sealed partial class IntervalTree<T> : IEnumerable<T>
 
         _minStart = Math.Min(_minStart, start);
         _maxLast = Math.Max(_maxLast, last);
-        _maxLength = Math.Max(_maxLength, last - start);
         _count++;
         _version++;
         return new IntervalTreeHandle(start, id);
@@ -170,7 +165,6 @@ public sealed partial class IntervalTree<T> : IEnumerable<T>
         {
             _minStart = ulong.MaxValue;
             _maxLast = 0;
-            _maxLength = 0;
         }
         else
         {
@@ -178,11 +172,6 @@ public sealed partial class IntervalTree<T> : IEnumerable<T>
             if (removedLast == _maxLast)
             {
                 _maxLast = MaxLastOf(_root);
-            }
-
-            if (removedLast - handle.Start == _maxLength)
-            {
-                _maxLength = MaxLengthOf(_root);
             }
         }
 
@@ -228,7 +217,6 @@ public sealed partial class IntervalTree<T> : IEnumerable<T>
         _count = 0;
         _minStart = ulong.MaxValue;
         _maxLast = 0;
-        _maxLength = 0;
         _version++;
     }
 

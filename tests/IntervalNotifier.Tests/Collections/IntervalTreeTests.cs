@@ -647,9 +647,6 @@ public sealed class IntervalTreeTests(ITestOutputHelper output)
         { "min id", "min start" },
         { "max last too small", "max last" },
         { "max last too large", "max last" },
-        { "max length too small", "max length" },
-        { "max length too large", "max length" },
-        { "tree max length", "max length" },
         { "leaf underfull", "fill" },
         { "branch underfull", "fill" },
         { "root branch with one child", "fill" },
@@ -694,9 +691,6 @@ public sealed class IntervalTreeTests(ITestOutputHelper output)
             case "min id": branch.MinIds[1]++; break;
             case "max last too small": branch.MaxLasts[1]--; break;
             case "max last too large": branch.MaxLasts[1]++; break;
-            case "max length too small": branch.MaxLengths[1]--; break;
-            case "max length too large": branch.MaxLengths[1]++; break;
-            case "tree max length": tree._maxLength--; break;
             case "leaf underfull": leaf.Count = 1; break;
             case "branch underfull": branch.Count = 1; break;
             case "root branch with one child":
