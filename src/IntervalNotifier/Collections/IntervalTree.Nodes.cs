@@ -18,10 +18,16 @@ public sealed partial class IntervalTree<T>
     internal const int MinCapacity = 4;
 
     /// <summary>A leaf or a branch; <see cref="Count"/> is its number of entries or children.</summary>
-    internal abstract class Node
+    internal abstract class Node(bool isLeaf)
     {
         /// <summary>The number of entries (leaf) or children (branch) in use, from slot 0.</summary>
         public int Count;
+
+        /// <summary>
+        /// Whether this is a <see cref="Leaf"/>: the query tests this instead of the type (a type
+        /// test on a node of a generic tree costs a lookup of the type and a cast helper call).
+        /// </summary>
+        public readonly bool IsLeaf = isLeaf;
 
         /// <summary>The branch that holds this node, or <see langword="null"/> for the root.</summary>
         public Branch? Parent;
@@ -31,7 +37,7 @@ public sealed partial class IntervalTree<T>
     /// Up to <see cref="LeafSlots"/> elements in ascending (start, id) order, in parallel
     /// arrays: a query reads only the starts and lasts, and touches a value only on a hit.
     /// </summary>
-    internal sealed class Leaf : Node
+    internal sealed class Leaf() : Node(isLeaf: true)
     {
         public LeafKeys Starts;
         public LeafKeys Lasts;
@@ -51,7 +57,7 @@ public sealed partial class IntervalTree<T>
     /// the descent by (start, id) compares with) and <c>MaxLasts[i]</c> the largest last of its
     /// subtree (the augmentation an overlap query skips children by).
     /// </summary>
-    internal sealed class Branch : Node
+    internal sealed class Branch() : Node(isLeaf: false)
     {
         // What a query reads first, side by side; the ids only serve mutations.
         public BranchKeys MinStarts;
