@@ -232,7 +232,7 @@ public static class ManyInvalidations
 
     public static string Header(MultiDeviceOptions options) => string.Create(CultureInfo.InvariantCulture,
         $"B1 — many invalidations at once: {options.ManyCount:#,0} concurrent invalidations of disjoint ranges in one address space, {options.ManyDevices} async devices per range, " +
-        $"L = {options.ManyLatencyMicros:#,0.###} µs; {Environment.ProcessorCount} cores.");
+        $"L = {options.ManyLatencyMicros:#,0.###} µs; {Environment.ProcessorCount} cores{MultiDeviceReport.LoadAverage()}.");
 
     public static string Table(ManyResult r, bool markdown)
     {
@@ -286,7 +286,7 @@ public static class ManyInvalidations
             : $"sync: {s.WallMicros / r.LatencyMicros:0.0} × L with {s.WorkThreads} threads (pool peak {s.PeakPoolThreads})";
         return string.Create(CultureInfo.InvariantCulture,
             $"async: {a.WallMicros / r.LatencyMicros:0.00} × L wall time with {asyncThreads} threads (goal ≤ 2 × L with no more threads than cores: {(met ? "met" : "not met")}); " +
-            $"{sync}; async {s.WallMicros / a.WallMicros:0}× faster. Async runs (ms): {runs}.");
+            $"{sync}; async {(s.HitCap ? "≥ " : "")}{s.WallMicros / a.WallMicros:0}× faster. Async runs (ms): {runs}.");
     }
 
     public static void Write(ManyResult r, MultiDeviceOptions options, string directory)

@@ -96,7 +96,7 @@ public static class MultiDeviceComparison
         double expectedMicros = (latencies.Sum() * 2) + (slowest * 2);
         int iterations = (int)Math.Clamp(options.BudgetPerMode.TotalMicroseconds / (latencies.Sum() + 1), 20, options.Iterations);
         int warmup = Math.Max(5, iterations / 10);
-        long patienceTicks = 2 * ticks.Max();
+        long slowestTicks = ticks.Max();
         progress.Write($"  N = {n,3}: {iterations} invalidations per mode (~{(iterations + warmup) * expectedMicros / 1e6:0.0} s) … ");
 
         var samples = new double[Modes][];
@@ -109,7 +109,7 @@ public static class MultiDeviceComparison
         {
             for (int m = 0; m < Modes; m++)
             {
-                long elapsed = m == (int)Mode.Async ? TimeAsync(asynchronous, range, clock, patienceTicks) : TimeSync(spaces[m], range);
+                long elapsed = m == (int)Mode.Async ? TimeAsync(asynchronous, range, clock, slowestTicks) : TimeSync(spaces[m], range);
                 if (i >= 0)
                 {
                     samples[m][i] = elapsed * 1e6 / Stopwatch.Frequency;
@@ -144,21 +144,14 @@ public static class MultiDeviceComparison
     // One BeginInvalidationAsync + end, in Stopwatch ticks. The begin's task is spun on rather
     // than awaited: this measures the library and the device clock, not the thread pool's
     // scheduling of a continuation. The clock thread is made to run before the timer starts
-    // (a device's interrupt needs no thread woken up); the wait spins, yielding the core only
-    // once it is later than patienceTicks.
-    private static long TimeAsync(AddressSpace space, InvalidationRange range, DeadlineSignaller clock, long patienceTicks)
+    // (a device's interrupt needs no thread woken up), for twice the slowest latency.
+    private static long TimeAsync(AddressSpace space, InvalidationRange range, DeadlineSignaller clock, long slowestTicks)
     {
-        clock.KeepAwake(TimeSpan.FromSeconds(2.0 * patienceTicks / Stopwatch.Frequency));
+        clock.KeepAwake(TimeSpan.FromSeconds(2.0 * slowestTicks / Stopwatch.Frequency));
         long begin = Stopwatch.GetTimestamp();
         ValueTask<InvalidationScope> task = space.BeginInvalidationAsync(range);
-        long yieldAfter = begin + patienceTicks;
         while (!task.IsCompleted)
         {
-            if (Stopwatch.GetTimestamp() > yieldAfter)
-            {
-                // Late (the machine is busy): let the clock thread have this core if it needs it.
-                _ = Thread.Yield();
-            }
         }
 
         task.GetAwaiter().GetResult().Dispose();

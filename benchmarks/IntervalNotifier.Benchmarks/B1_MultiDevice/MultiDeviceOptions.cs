@@ -123,7 +123,8 @@ public sealed record MultiDeviceOptions
           async         BeginInvalidationAsync over IAsyncTwoPassIntervalInvalidator devices: each
                         start schedules its completion with the device clock (one background
                         thread that signals every completion at its deadline); the begin's task is
-                        spun on, not awaited
+                        spun on, not awaited, and the clock is kept running around each timed
+                        invalidation (its wake-up is the model's cost, not the library's)
 
         Many at once: C invalidations of disjoint ranges, each range with D async devices of latency
         L, begun together — (a) BeginInvalidationAsync for all of them from one thread, the device
@@ -136,7 +137,7 @@ public sealed record MultiDeviceOptions
           --iterations N        invalidations measured per mode and device count (default 1000)
           --pool-capacity N     records in the two-pass pool (default: the device count)
           --faults SPEC         faults of the 'pool failing' mode: always | none | every:N | random:P[:SEED] (default always)
-          --wait spin|sleep     how a device waits for its deadline (default spin)
+          --wait spin|sleep     how a device waits for its deadline (default spin; async devices never wait)
           --seed N              seed for latency draws and random faults (default 1)
           --clock-idle-spin US  how long the device clock spins with nothing pending before it blocks (default 1000)
           --quick               a short run: devices 1,2,4,8, 50 iterations, and 100 invalidations at once (for smoke tests)
@@ -150,7 +151,7 @@ public sealed record MultiDeviceOptions
           --many-devices D      async devices per range (default 4)
           --many-latency US     each device's flush latency L in µs (default 1000)
           --many-wait block|spin  how the synchronous baseline's devices wait: block = Thread.Sleep(1 ms)
-                                until the deadline, then spin; spin = spin (default block)
+                                while more than 50 µs remain, then spin; spin = spin (default block)
           --many-timeout S      cap on the synchronous baseline's run, in seconds (default 10)
           --many-repeats N      runs of the asynchronous mode; the median is reported (default 5)
         """;
