@@ -25,8 +25,9 @@ internal interface IDeadlineTarget
 /// completion's continuation (which runs inline on this thread) never meets the lock held.
 /// </para>
 /// <para>
-/// With nothing pending the thread spins for <c>idleSpin</c> (or until the time given to
-/// <see cref="KeepAwake"/>), then blocks on the lock's monitor until the next schedule; with
+/// The thread spins on the clock purely (for precision) only while a deadline is pending.
+/// With nothing pending it spins for <c>idleSpin</c> (or until the time given to
+/// <see cref="KeepAwake"/>) yielding its core at every turn, then blocks on the lock's monitor until the next schedule; with
 /// only deadlines further off than two milliseconds it blocks until one millisecond before the
 /// earliest, then spins. A device's interrupt needs no thread to be woken: a measurement calls
 /// <see cref="KeepAwake"/> before it starts its timer, so that the operating system's wake-up
@@ -196,7 +197,9 @@ internal sealed class DeadlineSignaller : IDisposable
                     break;
                 }
 
-                Thread.SpinWait(20);
+                // Idle: a thread waiting for this core (on a busy machine, maybe the invalidating
+                // one) runs; with none, this returns at once.
+                _ = Thread.Yield();
             }
 
             lock (_gate)
