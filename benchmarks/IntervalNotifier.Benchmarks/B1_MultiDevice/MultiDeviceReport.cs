@@ -15,7 +15,7 @@ public static class MultiDeviceReport
         $"'pool failing' faults: {options.Faults}; async: BeginInvalidationAsync, completions signalled by one device-clock thread.{Environment.NewLine}" +
         $"{RuntimeInformation.FrameworkDescription}, {RuntimeInformation.OSDescription}, {Environment.ProcessorCount} logical cores{LoadAverage()}.";
 
-    /// <summary>", load average 1.23 0.98 0.87" where /proc/loadavg exists: the async mode needs two threads on a core at once, so a busy machine shows.</summary>
+    /// <summary>", load average 1.23 0.98 0.87" where /proc/loadavg exists: the async mode needs two threads running at once (the invalidating one and the device clock), so a busy machine shows in it.</summary>
     internal static string LoadAverage()
     {
         try
