@@ -233,7 +233,10 @@ public static class ManyInvalidations
 
     public static string Header(MultiDeviceOptions options) => string.Create(CultureInfo.InvariantCulture,
         $"B1 — many invalidations at once: {options.ManyCount:#,0} concurrent invalidations of disjoint ranges in one address space, {options.ManyDevices} async devices per range, " +
-        $"L = {options.ManyLatencyMicros:#,0.###} µs; {Environment.ProcessorCount} cores{MultiDeviceReport.LoadAverage()}.");
+        $"L = {options.ManyLatencyMicros:#,0.###} µs; {Environment.ProcessorCount} cores{s_loadAtStart ??= MultiDeviceReport.LoadAverage()}.");
+
+    // The load average when the header was first made (the part's start), for many.md too.
+    private static string? s_loadAtStart;
 
     public static string Table(ManyResult r, bool markdown)
     {

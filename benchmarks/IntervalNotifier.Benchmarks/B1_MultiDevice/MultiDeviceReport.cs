@@ -13,7 +13,10 @@ public static class MultiDeviceReport
         $"B1 — multi-device invalidation: latency of one BeginInvalidation + end, in µs.{Environment.NewLine}" +
         $"Flush latency: {options.Latency}; wait: {options.Wait.ToString().ToLowerInvariant()}; two-pass pool: {(options.PoolCapacity?.ToString(Inv) ?? "N")} records; " +
         $"'pool failing' faults: {options.Faults}; async: BeginInvalidationAsync, completions signalled by one device-clock thread.{Environment.NewLine}" +
-        $"{RuntimeInformation.FrameworkDescription}, {RuntimeInformation.OSDescription}, {Environment.ProcessorCount} logical cores{LoadAverage()}.";
+        $"{RuntimeInformation.FrameworkDescription}, {RuntimeInformation.OSDescription}, {Environment.ProcessorCount} logical cores{s_loadAtStart ??= LoadAverage()}.";
+
+    // The load average when the header was first made (the run's start), for b1.md too.
+    private static string? s_loadAtStart;
 
     /// <summary>", load average 1.23 0.98 0.87" where /proc/loadavg exists: the async mode needs two threads running at once (the invalidating one and the device clock), so a busy machine shows in it.</summary>
     internal static string LoadAverage()
