@@ -4,7 +4,8 @@ using IntervalNotifier.Benchmarks.B1_MultiDevice;
 namespace IntervalNotifier.Benchmarks;
 
 /// <summary>
-/// No arguments (or <c>b1 …</c>): the multi-device comparison (B1), the headline demonstration.
+/// No arguments (or <c>b1 …</c>): the multi-device comparison (B1), the headline demonstration,
+/// then B1's many invalidations at once. <c>many …</c>: only the latter.
 /// <c>suites …</c>: the BenchmarkDotNet suites B2–B6, with BenchmarkDotNet's own options.
 /// </summary>
 public static class Program
@@ -17,7 +18,8 @@ public static class Program
             return 0;
         }
 
-        string[] b1Args = args.Length > 0 && args[0] == "b1" ? args[1..] : args;
+        bool manyOnly = args.Length > 0 && args[0] == "many";
+        string[] b1Args = args.Length > 0 && args[0] is "b1" or "many" ? args[1..] : args;
         if (b1Args.Contains("--help") || b1Args.Contains("-h"))
         {
             Console.WriteLine(MultiDeviceOptions.Usage);
@@ -37,6 +39,26 @@ public static class Program
             return 2;
         }
 
+        if (!manyOnly)
+        {
+            RunMultiDevice(options);
+        }
+
+        if (manyOnly || options.RunMany)
+        {
+            if (!manyOnly)
+            {
+                Console.WriteLine();
+            }
+
+            RunMany(options);
+        }
+
+        return 0;
+    }
+
+    private static void RunMultiDevice(MultiDeviceOptions options)
+    {
         Console.WriteLine(MultiDeviceReport.Header(options));
         Console.WriteLine();
         IReadOnlyList<DeviceCountResult> results = MultiDeviceComparison.Run(options, Console.Out);
@@ -49,7 +71,22 @@ public static class Program
             MultiDeviceReport.Write(results, options, directory);
             Console.WriteLine($"Wrote b1.csv, b1.md and b1.png to {Path.GetFullPath(directory)}.");
         }
+    }
 
-        return 0;
+    private static void RunMany(MultiDeviceOptions options)
+    {
+        Console.WriteLine(ManyInvalidations.Header(options));
+        Console.WriteLine();
+        ManyResult result = ManyInvalidations.Run(options, Console.Out);
+        Console.WriteLine();
+        Console.Write(ManyInvalidations.Table(result, markdown: false));
+        Console.WriteLine();
+        Console.WriteLine(ManyInvalidations.Verdict(result));
+        Console.WriteLine(result.ClockNote + ".");
+        if (options.OutDirectory is { } directory)
+        {
+            ManyInvalidations.Write(result, options, directory);
+            Console.WriteLine($"Wrote many.md to {Path.GetFullPath(directory)}.");
+        }
     }
 }
