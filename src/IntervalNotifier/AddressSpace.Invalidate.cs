@@ -340,7 +340,7 @@ public sealed partial class AddressSpace
     internal void End(Bracket bracket, ulong generation)
     {
         AsyncWaiter? woken;
-        int owner;
+        Thread? owner;
         long startedAt;
         lock (_sync)
         {
@@ -351,7 +351,7 @@ public sealed partial class AddressSpace
                     "This invalidation has already ended: dispose a scope exactly once, and do not dispose the scope of a failed TryBeginInvalidation (the core ends it).");
             }
 
-            owner = bracket.IsAsync ? 0 : bracket.OwnerThreadId;
+            owner = bracket.IsAsync ? null : bracket.Owner;
             startedAt = bracket.StartedAt;
             _brackets.Close(bracket);
             woken = EndLocked();
@@ -366,10 +366,10 @@ public sealed partial class AddressSpace
         // A synchronous bracket belongs to the thread that began it (self-wait detection relies
         // on that). Ended elsewhere — held across an await, say — it is ended all the same, so
         // that nothing is stranded, and the misuse is reported.
-        if (owner != 0 && owner != Environment.CurrentManagedThreadId)
+        if (owner is not null && !ReferenceEquals(owner, Thread.CurrentThread))
         {
             throw new InvalidOperationException(
-                $"A bracket begun by BeginInvalidation on thread {owner} was ended on thread {Environment.CurrentManagedThreadId}: a synchronous bracket belongs to the thread that began it. It has been ended; to hold a bracket across await, begin it with BeginInvalidationAsync.");
+                $"A bracket begun by BeginInvalidation on thread {owner.ManagedThreadId} was ended on thread {Environment.CurrentManagedThreadId}: a synchronous bracket belongs to the thread that began it. It has been ended; to hold a bracket across await, begin it with BeginInvalidationAsync.");
         }
     }
 

@@ -83,7 +83,7 @@ public sealed partial class AddressSpace
         finally
         {
             // From here on the bracket belongs to no thread: its scope may be disposed anywhere.
-            Volatile.Write(ref bracket.OwnerThreadId, 0);
+            Volatile.Write(ref bracket.Owner, null);
         }
 
         if (pending is not null)
@@ -153,14 +153,22 @@ public sealed partial class AddressSpace
                         finish = ValueTask.FromException(exception);
                     }
 
-                    if (finish.IsCompleted)
+                    // A task that cannot be asked (a stale token) or cannot be watched is a device
+                    // bug: the finish counts as faulted with it, and its record goes back now.
+                    try
                     {
-                        Complete(finish, record, pool, thread, ref errors, ref report);
+                        if (!finish.IsCompleted)
+                        {
+                            (pending ??= RentAsyncBegin()).Track(record, pool, finish);
+                            continue;
+                        }
                     }
-                    else
+                    catch (Exception exception)
                     {
-                        (pending ??= RentAsyncBegin()).Track(record, pool, finish);
+                        finish = ValueTask.FromException(exception);
                     }
+
+                    Complete(finish, record, pool, thread, ref errors, ref report);
                 }
                 catch (Exception unexpected)
                 {
@@ -229,15 +237,22 @@ public sealed partial class AddressSpace
     }
 
     /// <summary>Takes back an asynchronous begin whose result has been read (any thread).</summary>
+    /// <remarks>
+    /// Up to <see cref="AsyncBeginPoolLimit"/> are kept, so that a server that keeps up to that
+    /// many invalidations in flight makes no new begin object per invalidation once warm.
+    /// </remarks>
     internal void RecycleAsyncBegin(AsyncBegin begin)
     {
         begin.ResetForReuse();
         lock (_sync)
         {
-            if (_asyncBegins.Count < WaiterQueue.PoolLimit)
+            if (_asyncBegins.Count < AsyncBeginPoolLimit)
             {
                 _asyncBegins.AddFirst(begin);
             }
         }
     }
+
+    /// <summary>The most finished asynchronous begins kept for reuse; more are left to the garbage collector.</summary>
+    internal const int AsyncBeginPoolLimit = 1024;
 }

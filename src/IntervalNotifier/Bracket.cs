@@ -9,7 +9,7 @@ namespace IntervalNotifier;
 /// state; <see cref="Generation"/> tells a scope from the scope of an earlier use.
 /// </summary>
 /// <remarks>
-/// All fields but <see cref="FinishList"/> are guarded by the address space's lock; <see cref="OwnerThreadId"/> is read
+/// All fields but <see cref="FinishList"/> are guarded by the address space's lock; <see cref="Owner"/> is read
 /// under it and written by the invalidation with <see cref="Volatile"/>.
 /// </remarks>
 internal sealed class Bracket(AddressSpace space) : IListNode<Bracket>
@@ -28,9 +28,11 @@ internal sealed class Bracket(AddressSpace space) : IListNode<Bracket>
 
     /// <summary>
     /// The thread that must not wait for the bracket's end: the one that began it — for an
-    /// asynchronous bracket only while its begin runs on that thread (then 0: it belongs to no thread).
+    /// asynchronous bracket only while its begin runs on that thread (then <see langword="null"/>:
+    /// it belongs to no thread). A thread object, not a managed id: ids of ended threads are
+    /// reused, and a new thread must not inherit an old one's bracket.
     /// </summary>
-    internal int OwnerThreadId;
+    internal Thread? Owner;
 
     /// <summary>When the current use began, for the duration histogram; 0 when nobody listened then.</summary>
     internal long StartedAt;

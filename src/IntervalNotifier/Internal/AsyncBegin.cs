@@ -51,6 +51,12 @@ internal sealed class AsyncBegin : IValueTaskSource<InvalidationScope>, IListNod
     internal void Start() => _pending = 1;
 
     /// <summary>Watches a finish that has not completed: its record goes back, and its exception is collected, when it does.</summary>
+    /// <remarks>
+    /// Throws, watching nothing, when the task refuses the continuation (a source that is
+    /// already watched, or a stale token: a device bug); the caller then treats the finish as
+    /// faulted with that exception. The call phase's own count keeps the begin from concluding
+    /// meanwhile, so undoing this finish's count cannot conclude it.
+    /// </remarks>
     internal void Track(FinishRecord record, IFinishRecordPool? pool, ValueTask finish)
     {
         if (_used == _slots.Count)
@@ -60,7 +66,17 @@ internal sealed class AsyncBegin : IValueTaskSource<InvalidationScope>, IListNod
 
         PendingFinish slot = _slots[_used++];
         Interlocked.Increment(ref _pending);
-        slot.Watch(record, pool, finish);
+        try
+        {
+            slot.Watch(record, pool, finish);
+        }
+        catch
+        {
+            slot.Clear();
+            _used--;
+            Interlocked.Decrement(ref _pending);
+            throw;
+        }
     }
 
     /// <summary>

@@ -31,7 +31,7 @@ internal sealed class BracketRegistry(object sync, AddressSpace space)
     {
         Debug.Assert(Monitor.IsEntered(sync));
         Bracket bracket = _free.TakeFirst() ?? new Bracket(space);
-        bracket.OwnerThreadId = Environment.CurrentManagedThreadId;
+        bracket.Owner = Thread.CurrentThread;
         bracket.IsAsync = isAsync;
         _open.AddFirst(bracket);
         return bracket;
@@ -45,6 +45,7 @@ internal sealed class BracketRegistry(object sync, AddressSpace space)
         Debug.Assert(bracket.FinishList.IsEmpty, "A bracket closes with records on its finish list.");
         _open.Remove(bracket);
         bracket.Generation++;
+        bracket.Owner = null; // a closed bracket keeps no thread alive
         _free.AddFirst(bracket);
     }
 
@@ -62,10 +63,10 @@ internal sealed class BracketRegistry(object sync, AddressSpace space)
             return true;
         }
 
-        int thread = Environment.CurrentManagedThreadId;
+        Thread thread = Thread.CurrentThread;
         for (Bracket? b = _open.First; b is not null; b = IntrusiveList<Bracket>.NextOf(b))
         {
-            if (Volatile.Read(ref b.OwnerThreadId) == thread)
+            if (ReferenceEquals(Volatile.Read(ref b.Owner), thread))
             {
                 return true;
             }
@@ -78,7 +79,7 @@ internal sealed class BracketRegistry(object sync, AddressSpace space)
     /// <param name="bracket">An open bracket.</param>
     /// <returns><see langword="true"/> if waiting for it would wait for itself.</returns>
     public static bool IsInside(Bracket bracket) =>
-        Volatile.Read(ref bracket.OwnerThreadId) == Environment.CurrentManagedThreadId
+        ReferenceEquals(Volatile.Read(ref bracket.Owner), Thread.CurrentThread)
         || (Bracket.Flow.Value is { } mark && ReferenceEquals(mark.Bracket, bracket) && mark.IsOpen);
 
     /// <summary>What is wrong with the lists, or <see langword="null"/>.</summary>

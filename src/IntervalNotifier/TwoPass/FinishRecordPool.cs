@@ -47,11 +47,11 @@ internal interface IFinishRecordPool
 /// cleared); a record that cannot be reset is dropped, and a new one is created in its place
 /// when it is needed.
 /// </para>
-/// <para>Thread-safe; renting and returning never wait.</para>
+/// <para>Thread-safe. Renting and returning never wait for a record; they take a short lock only on a thread's first rent and when the shared pool is empty (to take over the records of ended threads).</para>
 /// </remarks>
 [DebuggerDisplay("Rented = {Rented} of {Capacity}, Failures = {Failures}")]
 [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The constructors differ by a required parameter (the factory), so no call is ambiguous.")]
-public sealed class FinishRecordPool<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicParameterlessConstructor)] T> : IFinishRecordPool, IPoolMetricsSource
+public sealed partial class FinishRecordPool<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicParameterlessConstructor)] T> : IFinishRecordPool, IPoolMetricsSource
     where T : FinishRecord
 {
     /// <summary>The most records one thread's cache holds; more are spilled to the shared pool.</summary>
@@ -79,6 +79,11 @@ public sealed class FinishRecordPool<[DynamicallyAccessedMembers(DynamicallyAcce
     private int _demand;
 
     private long _failures;
+
+    // Rented counts not held by a listed cache: returns on threads without a cache (atomic), and
+    // the counts of ended threads' caches that were dropped from the list (under its lock).
+    private int _returnedWithoutCache;
+    private int _rentedByForgotten;
 
     /// <summary>Creates a pool of <paramref name="capacity"/> records made by their public parameterless constructor, all allocated now.</summary>
     /// <param name="capacity">The most records that may be rented at once; at least 1.</param>
@@ -134,9 +139,10 @@ public sealed class FinishRecordPool<[DynamicallyAccessedMembers(DynamicallyAcce
     {
         get
         {
-            int rented = 0;
+            int rented = -Volatile.Read(ref _returnedWithoutCache);
             lock (_caches)
             {
+                rented += _rentedByForgotten;
                 foreach (RecordCache cache in _caches)
                 {
                     rented += Volatile.Read(ref cache.Rented);
@@ -155,13 +161,26 @@ public sealed class FinishRecordPool<[DynamicallyAccessedMembers(DynamicallyAcce
     /// <summary>The records in the shared pool (not rented, not in a thread's cache); for tests.</summary>
     internal int SharedAvailable => Volatile.Read(ref _available);
 
+    /// <summary>The per-thread caches the pool lists; for tests.</summary>
+    internal int CacheCount
+    {
+        get
+        {
+            lock (_caches)
+            {
+                return _caches.Count;
+            }
+        }
+    }
+
     /// <summary>
-    /// Rents a record, unless fault injection fails this take or no record is free. Never waits;
-    /// allocates nothing (the first use on a thread creates that thread's cache). In steady state
-    /// a pop from the calling thread's cache: no atomic operation.
+    /// Rents a record, unless fault injection fails this take or no record is free. Never waits
+    /// for a record; allocates nothing (the first rent on a thread creates that thread's cache,
+    /// under a short lock). In steady state a pop from the calling thread's cache: no atomic operation.
     /// </summary>
     /// <param name="record">The record, with <see cref="FinishRecord.Subscription"/> unset; <see langword="null"/> on failure.</param>
     /// <returns><see langword="false"/> when no record is available: finish the work synchronously and return no record.</returns>
+    /// <exception cref="Exception">The record factory threw while creating a record in place of one whose reset failed; the pool is unchanged by the failed creation.</exception>
     public bool TryRent([NotNullWhen(true)] out T? record)
     {
         // Fault injection decides every take first, whatever the caches hold, so that a fault
@@ -231,20 +250,6 @@ public sealed class FinishRecordPool<[DynamicallyAccessedMembers(DynamicallyAcce
         ReturnHeld(Unsafe.As<T>(record), callingThread);
     }
 
-    void IFinishRecordPool.SpillAll(RecordCache cache)
-    {
-        Debug.Assert(cache.Owner == Thread.CurrentThread && ReferenceEquals(cache.Pool, this));
-        int count = cache.Count;
-        for (int i = 0; i < count; i++)
-        {
-            _shared.Return(Unsafe.As<T>(cache.Items[i].Record)!);
-            cache.Items[i].Record = null;
-        }
-
-        cache.Count = 0;
-        Interlocked.Add(ref _available, count);
-    }
-
     private static void ThrowNotRented() =>
         throw new InvalidOperationException("The record is not rented from this pool: it was never rented from it, or it was returned already.");
 
@@ -264,9 +269,17 @@ public sealed class FinishRecordPool<[DynamicallyAccessedMembers(DynamicallyAcce
     // shared pool.
     private void ReturnHeld(T record, Thread? callingThread)
     {
-        RecordCache cache = CacheOfCallingThread(callingThread);
+        RecordCache? cache = FindCache(callingThread);
         record._pool = null;
-        cache.Rented--;
+        if (cache is not null)
+        {
+            cache.Rented--;
+        }
+        else
+        {
+            Interlocked.Increment(ref _returnedWithoutCache);
+        }
+
         bool reusable;
         Exception? resetFailure = null;
         try
@@ -289,7 +302,7 @@ public sealed class FinishRecordPool<[DynamicallyAccessedMembers(DynamicallyAcce
         {
             Interlocked.Increment(ref _available); // the shared pool creates a new one when needed
         }
-        else if (cache.Count < cache.Items.Length && record._rentThread == cache.OwnerId && Volatile.Read(ref _demand) == 0)
+        else if (cache is not null && cache.Count < cache.Items.Length && record._rentThread == cache.OwnerId && Volatile.Read(ref _demand) == 0)
         {
             cache.Items[cache.Count++].Record = record;
         }
@@ -302,127 +315,6 @@ public sealed class FinishRecordPool<[DynamicallyAccessedMembers(DynamicallyAcce
         {
             ExceptionDispatchInfo.Throw(resetFailure);
         }
-    }
-
-    // The slow return: to the shared pool, and — when another thread asked — the whole cache with it.
-    private void Spill(RecordCache cache, T record)
-    {
-        _shared.Return(record);
-        Interlocked.Increment(ref _available);
-        if (Volatile.Read(ref _demand) != 0)
-        {
-            Volatile.Write(ref _demand, 0);
-            ((IFinishRecordPool)this).SpillAll(cache);
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private RecordCache CacheOfCallingThread(Thread? callingThread)
-    {
-        // Compared by thread object, not by managed id: ids of ended threads are reused, and the
-        // ended home thread's records may be reclaimed by another thread at any time.
-        RecordCache? home = _home;
-        return home is not null && ReferenceEquals(home.Owner, callingThread ?? Thread.CurrentThread)
-            ? home
-            : RecordCaches.Find(this) ?? Bind();
-    }
-
-    // The calling thread's first rent or return on this pool, or the first since its cache
-    // fell out of its slots.
-    private RecordCache Bind()
-    {
-        RecordCache? cache = null;
-        lock (_caches)
-        {
-            foreach (RecordCache c in _caches)
-            {
-                if (c.Owner == Thread.CurrentThread)
-                {
-                    cache = c;
-                    break;
-                }
-            }
-
-            if (cache is null)
-            {
-                cache = new RecordCache(this, Math.Min(_capacity, MaxCacheSize));
-                _caches.Add(cache);
-            }
-
-            if (_home is null)
-            {
-                Volatile.Write(ref _home, cache);
-                return cache; // the home cache needs no slot
-            }
-        }
-
-        // A thread that uses more pools than it has slots for spills the one it used least recently.
-        if (RecordCaches.Install(cache) is { } evicted)
-        {
-            evicted.Pool.SpillAll(evicted);
-        }
-
-        return cache;
-    }
-
-    // The cache is empty: take a batch from the shared pool (charging the bound once), or the
-    // records of threads that have ended. False when no record is free to this thread.
-    private bool Refill(RecordCache cache)
-    {
-        int available = Volatile.Read(ref _available);
-        while (available > 0)
-        {
-            int take = Math.Min(available, _refillBatch);
-            int seen = Interlocked.CompareExchange(ref _available, available - take, available);
-            if (seen == available)
-            {
-                for (int i = 0; i < take; i++)
-                {
-                    cache.Items[cache.Count++].Record = _shared.Get();
-                }
-
-                return true;
-            }
-
-            available = seen;
-        }
-
-        return ReclaimFromEndedThreads(cache);
-    }
-
-    private bool ReclaimFromEndedThreads(RecordCache cache)
-    {
-        bool othersHoldRecords = false;
-        lock (_caches)
-        {
-            foreach (RecordCache other in _caches)
-            {
-                if (other == cache || other.Count == 0)
-                {
-                    continue;
-                }
-
-                if (other.Owner.IsAlive)
-                {
-                    othersHoldRecords = true;
-                    continue;
-                }
-
-                // Its thread has ended: nothing else can touch its records any more.
-                while (other.Count > 0 && cache.Count < cache.Items.Length)
-                {
-                    cache.Items[cache.Count++].Record = other.Items[--other.Count].Record;
-                    other.Items[other.Count].Record = null;
-                }
-            }
-        }
-
-        if (cache.Count == 0 && othersHoldRecords)
-        {
-            Volatile.Write(ref _demand, 1);
-        }
-
-        return cache.Count != 0;
     }
 
     private bool Fail(out T? record)

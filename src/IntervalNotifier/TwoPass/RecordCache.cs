@@ -4,13 +4,15 @@ namespace IntervalNotifier;
 
 /// <summary>
 /// One thread's free records of one <see cref="FinishRecordPool{T}"/>: the pool's fast path.
-/// Only its thread touches <see cref="Items"/> and <see cref="Count"/>, so renting and returning
-/// through it take no atomic operation and touch no cache line another thread writes.
+/// While its thread lives, only that thread touches <see cref="Items"/> and <see cref="Count"/>,
+/// so renting and returning through it take no atomic operation and touch no cache line another
+/// thread writes; once it has ended, another thread may take its records (under the pool's lock).
 /// </summary>
 /// <remarks>
-/// Every (thread, pool) pair has one cache for its whole life, listed in the pool (which sums
-/// <see cref="Rented"/> over them and reclaims the records of threads that have ended); the
-/// thread finds it through <see cref="RecordCaches"/>.
+/// A thread gets a cache at its first rent on a pool, listed in the pool (which sums
+/// <see cref="Rented"/> over them, reclaims the records of threads that have ended, and drops
+/// their emptied caches). The pool's first thread finds its cache as the pool's home cache; the
+/// others through <see cref="RecordCaches"/>.
 /// </remarks>
 [DebuggerDisplay("Count = {Count}, Rented = {Rented}")]
 internal sealed class RecordCache(IFinishRecordPool pool, int size)

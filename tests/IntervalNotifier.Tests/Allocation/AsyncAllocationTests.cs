@@ -163,6 +163,57 @@ public sealed class AsyncAllocationTests(ITestOutputHelper output)
         Assert.InRange(one, 1, 256);
     }
 
+    // A server keeps many invalidations in flight: the pooled begins are kept for as many as were
+    // ever pending at once, so a warm round of 200 pending begins allocates per begin exactly what
+    // one begin at a time does (the flow mark), not a new begin object each.
+    [Fact]
+    public void WarmAsyncBegins_ManyPendingAtOnce_AllocateNoMorePerBeginThanOneAtATime()
+    {
+        const int Pending = 200;
+        using var space = new AddressSpace();
+        var pool = new FinishRecordPool<FinishRecord>(Pending);
+        ManualDevice[] devices = [.. Enumerable.Range(0, Pending).Select(_ => new ManualDevice(pool))];
+        for (int i = 0; i < Pending; i++)
+        {
+            space.Subscribe((ulong)i * 100, 10, devices[i]);
+        }
+
+        long oneAtATime = MeasureAsyncBegins(space, new InvalidationRange(0, 10), [devices[0]], 1000) / 1000;
+        var begins = new ValueTask<InvalidationScope>[Pending];
+        void Round()
+        {
+            for (int i = 0; i < Pending; i++)
+            {
+                begins[i] = space.BeginInvalidationAsync(new InvalidationRange((ulong)i * 100, ((ulong)i * 100) + 10));
+                Assert.False(begins[i].IsCompleted);
+            }
+
+            foreach (ManualDevice device in devices)
+            {
+                device.Complete();
+            }
+
+            foreach (ValueTask<InvalidationScope> begin in begins)
+            {
+                Assert.True(begin.IsCompleted);
+                begin.GetAwaiter().GetResult().Dispose();
+            }
+        }
+
+        Round();
+        Round();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Round();
+        long manyAtOnce = (GC.GetAllocatedBytesForCurrentThread() - before) / Pending;
+        output.WriteLine($"bytes per asynchronous begin: {oneAtATime} one at a time, {manyAtOnce} with {Pending} pending at once");
+        Assert.Equal(oneAtATime, manyAtOnce);
+        Assert.Equal(0, pool.Rented);
+        foreach (ManualDevice device in devices)
+        {
+            device.CompletesAtOnce = true; // for the release
+        }
+    }
+
     [Fact]
     public void WarmAsyncWaits_ReadBeginAsyncAndUnsubscribeAsync_AllocateNothing()
     {

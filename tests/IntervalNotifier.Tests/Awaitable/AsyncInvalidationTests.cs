@@ -1,3 +1,5 @@
+using System.Threading.Tasks.Sources;
+
 namespace IntervalNotifier.Tests.Awaitable;
 
 /// <summary>docs/contract.md §9: the awaitable begin, its finish pass, and its scope.</summary>
@@ -261,5 +263,57 @@ public sealed class AsyncInvalidationTests
         Assert.Equal(0, space.ActiveInvalidations);
         Assert.Equal(0, pool.Rented);
         Assert.All(devices, d => d.CompletesAtOnce = true);
+    }
+
+    /// <summary>A device bug: its finish task reports pending but refuses a continuation (or cannot say whether it completed).</summary>
+    private sealed class BrokenTaskDevice(FinishRecordPool<FinishRecord> pool, bool statusThrows) : IAsyncTwoPassIntervalInvalidator, IValueTaskSource
+    {
+        public bool InvalidateStart(IntervalSubscription subscription, in InvalidationRange range, ulong currentSequence, out FinishRecord? finish)
+        {
+            subscription.SetSequence(currentSequence);
+            finish = pool.TryRent(out FinishRecord? record) ? record : null;
+            return true;
+        }
+
+        public void InvalidateFinish(FinishRecord finish)
+        {
+        }
+
+        public ValueTask InvalidateFinishAsync(FinishRecord finish) => new(this, 7);
+
+        public ValueTaskSourceStatus GetStatus(short token) =>
+            statusThrows ? throw new InvalidOperationException("stale token") : ValueTaskSourceStatus.Pending;
+
+        public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+            throw new InvalidOperationException("already awaited");
+
+        public void GetResult(short token) => throw new InvalidOperationException("never completes");
+    }
+
+    // §8: a callback bug never hangs an invalidation nor loses a record. A finish task that
+    // cannot be watched counts as a faulted finish; the others still run and the bracket ends.
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AFinishTaskThatCannotBeWatched_CountsAsFaulted_TheBeginCompletes_AndItsRecordGoesBack(bool statusThrows)
+    {
+        var pool = new FinishRecordPool<FinishRecord>(4);
+        var log = new List<string>();
+        var devicePool = new FinishRecordPool<DeviceRecord>(4);
+        var space = new AddressSpace();
+        var good = new AsyncDevice("good", devicePool, log) { CompletesAtOnce = true };
+        IntervalSubscription broken = space.Subscribe(0, 10, new BrokenTaskDevice(pool, statusThrows));
+        space.Subscribe(1, 10, good);
+
+        ValueTask<InvalidationScope> begin = space.BeginInvalidationAsync(new InvalidationRange(0, 20));
+        Exception thrown = await Assert.ThrowsAsync<InvalidOperationException>(async () => await begin.AsTask().WaitAsync(Waiting.Patience, Ct));
+        Assert.Equal(statusThrows ? "stale token" : "already awaited", thrown.Message);
+        Assert.Equal(1, good.Finishes);
+        Assert.Equal(0, pool.Rented);
+        Assert.Equal(0, devicePool.Rented);
+        Assert.Equal(0, space.ActiveInvalidations);
+        Assert.Equal(0UL, space.Sequence & 1);
+        broken.Dispose(); // the release would call its broken finish again
+        space.Dispose();
     }
 }

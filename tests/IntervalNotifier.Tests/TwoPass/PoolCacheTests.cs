@@ -111,6 +111,85 @@ public sealed class PoolCacheTests
         Assert.Equal(0, pool.Rented);
     }
 
+    // Asynchronous finishes complete on thread-pool threads, which return records they never
+    // rented: such a return goes to the shared pool, and the thread gets no cache.
+    [Fact]
+    public void AReturnOnAThreadThatNeverRented_MakesNoCache_AndRentedStaysExact()
+    {
+        var pool = new FinishRecordPool<DeviceRecord>(4);
+        Assert.True(pool.TryRent(out DeviceRecord? record));
+        Assert.Equal(1, pool.CacheCount);
+        var returner = new Thread(() => pool.Return(record));
+        returner.Start();
+        returner.Join();
+
+        Assert.Equal(1, pool.CacheCount);
+        Assert.Equal(0, pool.Rented);
+        var all = new List<DeviceRecord>();
+        while (pool.TryRent(out DeviceRecord? r))
+        {
+            all.Add(r);
+        }
+
+        Assert.Equal(4, all.Count); // the record returned elsewhere is rentable again
+        Assert.Equal(4, pool.Rented);
+        all.ForEach(pool.Return);
+        Assert.Equal(0, pool.Rented);
+    }
+
+    [Fact]
+    public void TheEmptiedCacheOfAThreadThatEnded_IsDropped_AndWhatItRentedStillCounts()
+    {
+        var pool = new FinishRecordPool<DeviceRecord>(4); // refills one record at a time
+        DeviceRecord? kept = null;
+        var renter = new Thread(() => Assert.True(pool.TryRent(out kept)));
+        renter.Start();
+        renter.Join(); // its cache is empty now, and it has ended
+
+        Assert.True(pool.TryRent(out DeviceRecord? here)); // this thread's first rent drops the ended cache
+        Assert.Equal(1, pool.CacheCount);
+        Assert.Equal(2, pool.Rented);
+        pool.Return(kept!);
+        pool.Return(here);
+        Assert.Equal(0, pool.Rented);
+        Assert.Equal(1, pool.CacheCount);
+    }
+
+    [Fact]
+    public void AFactoryThatThrows_WhileReplacingADroppedRecord_FailsThatRent_AndLosesNoCapacity()
+    {
+        int made = 0;
+        bool failing = false;
+        var pool = new FinishRecordPool<OneShot>(2, () =>
+        {
+            if (failing)
+            {
+                throw new FormatException("no device memory");
+            }
+
+            made++;
+            return new OneShot();
+        });
+        Assert.True(pool.TryRent(out OneShot? dropped));
+        dropped.Used = true;
+        pool.Return(dropped); // cannot be reset: dropped, to be made anew when needed
+        Assert.True(pool.TryRent(out OneShot? b));
+
+        failing = true;
+        Assert.Throws<FormatException>(() => pool.TryRent(out _));
+        Assert.Equal(1, pool.Rented);
+
+        failing = false;
+        Assert.True(pool.TryRent(out OneShot? c)); // the failed creation left its place free
+        Assert.NotSame(b, c);
+        Assert.NotSame(dropped, c);
+        Assert.Equal(3, made);
+        Assert.False(pool.TryRent(out _)); // and the bound holds
+        pool.Return(b);
+        pool.Return(c);
+        Assert.Equal(0, pool.Rented);
+    }
+
     [Fact]
     public void RecordsCachedByALiveThread_AreSpilledAtItsNextReturn_AfterARentElsewhereFailed()
     {
