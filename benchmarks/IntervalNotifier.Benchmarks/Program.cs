@@ -7,6 +7,7 @@ namespace IntervalNotifier.Benchmarks;
 /// No arguments (or <c>b1 …</c>): the multi-device comparison (B1), the headline demonstration,
 /// then B1's many invalidations at once. <c>many …</c>: only the latter.
 /// <c>suites …</c>: the BenchmarkDotNet suites B2–B6, with BenchmarkDotNet's own options.
+/// <c>plot b2|b3 REPORT.csv OUT.png</c>: the log-log plots of docs/benchmarks.md from a suite's CSV report.
 /// </summary>
 public static class Program
 {
@@ -16,6 +17,11 @@ public static class Program
         {
             BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args[1..], SuiteConfig.Create());
             return 0;
+        }
+
+        if (args.Length > 0 && args[0] == "plot")
+        {
+            return ReportPlots.Run(args[1..]);
         }
 
         bool manyOnly = args.Length > 0 && args[0] == "many";

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace IntervalNotifier.Collections;
 
 /// <summary>
@@ -19,6 +21,6 @@ public abstract class TreiberStackNode<TSelf>
     /// <summary>Reaches the link for <see cref="TreiberStackCore{T, TLink}"/>.</summary>
     internal readonly struct Link : IStackLink<TSelf>
     {
-        public static ref TSelf? Next(TSelf node) => ref ((TreiberStackNode<TSelf>)node)._next;
+        public static ref TSelf? Next(TSelf node) => ref Unsafe.As<TreiberStackNode<TSelf>>(node)._next; // TSelf derives from it: no cast check (a helper call for a shared generic)
     }
 }
