@@ -92,23 +92,5 @@ public sealed class LockedSortedArrayAddressSpace
         return hits;
     }
 
-    private int LowerBound(ulong value)
-    {
-        int lo = 0;
-        int hi = _count;
-        while (lo < hi)
-        {
-            int mid = (lo + hi) >>> 1;
-            if (_starts[mid] < value)
-            {
-                lo = mid + 1;
-            }
-            else
-            {
-                hi = mid;
-            }
-        }
-
-        return lo;
-    }
+    private int LowerBound(ulong value) => SortedArrayIntervals.LowerBound(_starts, _count, value);
 }

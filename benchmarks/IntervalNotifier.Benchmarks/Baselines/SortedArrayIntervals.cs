@@ -81,14 +81,17 @@ public sealed class SortedArrayIntervals
         return false;
     }
 
-    private int LowerBound(ulong value)
+    private int LowerBound(ulong value) => LowerBound(_starts, _count, value);
+
+    /// <summary>The first of the <paramref name="count"/> sorted <paramref name="starts"/> that is at least <paramref name="value"/> (binary search).</summary>
+    internal static int LowerBound(ulong[] starts, int count, ulong value)
     {
         int lo = 0;
-        int hi = _count;
+        int hi = count;
         while (lo < hi)
         {
             int mid = (lo + hi) >>> 1;
-            if (_starts[mid] < value)
+            if (starts[mid] < value)
             {
                 lo = mid + 1;
             }
