@@ -100,7 +100,7 @@ public sealed partial class FinishRecordPool<T>
     {
         Debug.Assert(Monitor.IsEntered(_caches));
         RecordCache cache = _caches[index];
-        _rentedByForgotten += cache.Rented;
+        Interlocked.Add(ref _rentedOutsideCaches, cache.Rented);
         _caches.RemoveAt(index);
         if (_home == cache)
         {

@@ -80,10 +80,9 @@ public sealed partial class FinishRecordPool<[DynamicallyAccessedMembers(Dynamic
 
     private long _failures;
 
-    // Rented counts not held by a listed cache: returns on threads without a cache (atomic), and
-    // the counts of ended threads' caches that were dropped from the list (under its lock).
-    private int _returnedWithoutCache;
-    private int _rentedByForgotten;
+    // The part of Rented that no listed cache counts: minus the returns on threads without a
+    // cache, plus the counts of ended threads' caches dropped from the list.
+    private int _rentedOutsideCaches;
 
     /// <summary>Creates a pool of <paramref name="capacity"/> records made by their public parameterless constructor, all allocated now.</summary>
     /// <param name="capacity">The most records that may be rented at once; at least 1.</param>
@@ -139,10 +138,10 @@ public sealed partial class FinishRecordPool<[DynamicallyAccessedMembers(Dynamic
     {
         get
         {
-            int rented = -Volatile.Read(ref _returnedWithoutCache);
+            int rented;
             lock (_caches)
             {
-                rented += _rentedByForgotten;
+                rented = Volatile.Read(ref _rentedOutsideCaches); // under the lock: a dropped cache's count moves here under it
                 foreach (RecordCache cache in _caches)
                 {
                     rented += Volatile.Read(ref cache.Rented);
@@ -277,7 +276,7 @@ public sealed partial class FinishRecordPool<[DynamicallyAccessedMembers(Dynamic
         }
         else
         {
-            Interlocked.Increment(ref _returnedWithoutCache);
+            Interlocked.Decrement(ref _rentedOutsideCaches);
         }
 
         bool reusable;
