@@ -190,36 +190,53 @@ public sealed partial class AddressSpace
     }
 
     /// <summary>Unsubscribes without blocking, non-strictly; see <see cref="IntervalSubscription.DisposeAsync"/>.</summary>
+    /// <remarks>
+    /// Not an async method: its first look runs in the call, so that a misuse (a self-wait) throws
+    /// from the call itself (contract §5) — a synchronous callback that drops the returned task
+    /// must not turn it into a silent no-op. Only a removal that must wait goes on asynchronously.
+    /// </remarks>
+    internal ValueTask DisposeSubscriptionAsync(IntervalSubscription subscription) =>
+        BeginDisposeRemoval(subscription) is { } waiter ? DisposeSubscriptionSlowAsync(subscription, waiter) : ValueTask.CompletedTask;
+
+    // Waits for the removal the first look queued (or found under way); our own queued removal is
+    // applied then, but someone else's may have been cancelled (and a new odd period begun): look
+    // again, as the synchronous Dispose does.
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    internal async ValueTask DisposeSubscriptionAsync(IntervalSubscription subscription)
+    private async ValueTask DisposeSubscriptionSlowAsync(IntervalSubscription subscription, AsyncWaiter waiter)
     {
-        while (true)
+        AsyncWaiter? next = waiter;
+        while (next is not null)
         {
-            AsyncWaiter waiter;
-            Removal removal;
-            lock (_sync)
-            {
-                AssertInvariants();
-                removal = BeginRemovalLocked(subscription, strict: false, nameof(IntervalSubscription.DisposeAsync), cancellationRequested: false);
-                if (removal == Removal.Done)
-                {
-                    return;
-                }
-
-                waiter = _waiters.Enqueue(unsubscribing: null, result: 0, "unsubscribe", CancellationToken.None);
-            }
-
-            if (removal == Removal.Queued)
-            {
-                _metrics.RecordDeferred("remove");
-            }
-
-            _metrics.RecordWait("unsubscribe");
-            await new ValueTask(waiter, waiter.Version).ConfigureAwait(false);
-
-            // Our own queued removal is applied now; someone else's may have been cancelled
-            // (and a new odd period begun): look again, as the synchronous Dispose does.
+            await new ValueTask(next, next.Version).ConfigureAwait(false);
+            next = BeginDisposeRemoval(subscription);
         }
+    }
+
+    // One look of DisposeAsync: removes, or queues the removal (or finds one under way) and
+    // returns the waiter to await; null when the subscription is out for good.
+    private AsyncWaiter? BeginDisposeRemoval(IntervalSubscription subscription)
+    {
+        AsyncWaiter waiter;
+        Removal removal;
+        lock (_sync)
+        {
+            AssertInvariants();
+            removal = BeginRemovalLocked(subscription, strict: false, nameof(IntervalSubscription.DisposeAsync), cancellationRequested: false);
+            if (removal == Removal.Done)
+            {
+                return null;
+            }
+
+            waiter = _waiters.Enqueue(unsubscribing: null, result: 0, "unsubscribe", CancellationToken.None);
+        }
+
+        if (removal == Removal.Queued)
+        {
+            _metrics.RecordDeferred("remove");
+        }
+
+        _metrics.RecordWait("unsubscribe");
+        return waiter;
     }
 
     //  unsubscribe                S even                S odd (a walk may be running over it)

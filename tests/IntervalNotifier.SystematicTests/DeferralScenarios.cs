@@ -111,9 +111,10 @@ public sealed class DeferralScenarios(ITestOutputHelper output)
         space.Dispose();
     }
 
-    [Fact]
-    public void S5_Dispose_RacingCancelledUnsubscribeAsyncs_ReturnsOnlyWhenNoCallbackCanRun() =>
-        Systematic.AssertNoBug(DisposeRacingCancelledUnsubscribes, 501, output);
+    [Theory]
+    [MemberData(nameof(Systematic.Seeds), MemberType = typeof(Systematic))]
+    public void S5_Dispose_RacingCancelledUnsubscribeAsyncs_ReturnsOnlyWhenNoCallbackCanRun(uint seed) =>
+        Systematic.AssertNoBug(DisposeRacingCancelledUnsubscribes, seed, output);
 
     // c. Deferral: subscribes and unsubscribes race invalidations. No callback runs after
     //    Unsubscribe returns; afterwards the tree holds exactly the live subscriptions.
@@ -172,7 +173,8 @@ public sealed class DeferralScenarios(ITestOutputHelper output)
         Specification.Assert(stays.Calls == staysBefore + 1 && late.Calls == lateBefore + 1, "the walk missed a live subscription");
     }
 
-    [Fact]
-    public void S5_Deferral_NoCallbackAfterUnsubscribe_TreeHoldsExactlyTheLive() =>
-        Systematic.AssertNoBug(Deferral, 303, output, raceChecking: true);
+    [Theory]
+    [MemberData(nameof(Systematic.Seeds), MemberType = typeof(Systematic))]
+    public void S5_Deferral_NoCallbackAfterUnsubscribe_TreeHoldsExactlyTheLive(uint seed) =>
+        Systematic.AssertNoBug(Deferral, seed, output, raceChecking: true);
 }

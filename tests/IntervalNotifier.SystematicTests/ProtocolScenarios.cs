@@ -84,11 +84,13 @@ public sealed class ProtocolScenarios(ITestOutputHelper output)
         }
     };
 
-    [Fact]
-    public void S3_Coherence_NoStaleCopySurvivesBegin() => Systematic.AssertNoBug(Coherence(plantBug: false), 101, output, raceChecking: true);
+    [Theory]
+    [MemberData(nameof(Systematic.Seeds), MemberType = typeof(Systematic))]
+    public void S3_Coherence_NoStaleCopySurvivesBegin(uint seed) => Systematic.AssertNoBug(Coherence(plantBug: false), seed, output, raceChecking: true);
 
-    [Fact]
-    public void S3_Coherence_FindsAMirrorThatSkipsReadRetry() => Systematic.AssertFindsBug(Coherence(plantBug: true), 101, output);
+    [Theory]
+    [MemberData(nameof(Systematic.Seeds), MemberType = typeof(Systematic))]
+    public void S3_Coherence_FindsAMirrorThatSkipsReadRetry(uint seed) => Systematic.AssertFindsBug(Coherence(plantBug: true), seed, output);
 
     // b. Many writers: three threads open overlapping and disjoint brackets while a reader
     //    waits on a subscription. S is odd inside every bracket that hit something, even and
@@ -129,9 +131,10 @@ public sealed class ProtocolScenarios(ITestOutputHelper output)
         Specification.Assert((space.Sequence & 1) == 0, $"S = {space.Sequence} is odd while idle");
     }
 
-    [Fact]
-    public void S3_ManyWriters_SequenceOddExactlyWhileInvalidating_EveryWaiterReleased() =>
-        Systematic.AssertNoBug(ManyWriters, 202, output);
+    [Theory]
+    [MemberData(nameof(Systematic.Seeds), MemberType = typeof(Systematic))]
+    public void S3_ManyWriters_SequenceOddExactlyWhileInvalidating_EveryWaiterReleased(uint seed) =>
+        Systematic.AssertNoBug(ManyWriters, seed, output);
 
     // f. The read side, including the lock-free fast path: a value ReadBegin returns is never
     //    the sequence of an invalidation still running (it would have had to wait), and a
@@ -169,9 +172,10 @@ public sealed class ProtocolScenarios(ITestOutputHelper output)
         return mine != global ? mine : sub.ReadBegin();
     }
 
-    [Fact]
-    public void S3_ReadSide_LockFreeReadBeginNeverReturnsARunningInvalidationsSequence() =>
-        Systematic.AssertNoBug(ReadSide(readSequenceFirst: false), 606, output, raceChecking: true);
+    [Theory]
+    [MemberData(nameof(Systematic.Seeds), MemberType = typeof(Systematic))]
+    public void S3_ReadSide_LockFreeReadBeginNeverReturnsARunningInvalidationsSequence(uint seed) =>
+        Systematic.AssertNoBug(ReadSide(readSequenceFirst: false), seed, output, raceChecking: true);
 
     // f, continued: subscriptions made while invalidations run are seeded so that the read side
     // waits for them (a deferred insert gets s = S; a subscribe while brackets hit nothing makes
@@ -223,11 +227,13 @@ public sealed class ProtocolScenarios(ITestOutputHelper output)
         }
     }
 
-    [Fact]
-    public void S3_ReadSide_NewSubscriptionsDuringInvalidations_NeverKeepAStaleCopy() =>
-        Systematic.AssertNoBug(ReadSideWithNewSubscriptions, 607, output, raceChecking: true);
+    [Theory]
+    [MemberData(nameof(Systematic.Seeds), MemberType = typeof(Systematic))]
+    public void S3_ReadSide_NewSubscriptionsDuringInvalidations_NeverKeepAStaleCopy(uint seed) =>
+        Systematic.AssertNoBug(ReadSideWithNewSubscriptions, seed, output, raceChecking: true);
 
-    [Fact]
-    public void S3_ReadSide_FindsAReadBeginThatReadsTheGlobalSequenceFirst() =>
-        Systematic.AssertFindsBug(ReadSide(readSequenceFirst: true), 606, output);
+    [Theory]
+    [MemberData(nameof(Systematic.Seeds), MemberType = typeof(Systematic))]
+    public void S3_ReadSide_FindsAReadBeginThatReadsTheGlobalSequenceFirst(uint seed) =>
+        Systematic.AssertFindsBug(ReadSide(readSequenceFirst: true), seed, output);
 }

@@ -1,44 +1,98 @@
+using System.Globalization;
 using Microsoft.Coyote;
 using Microsoft.Coyote.SystematicTesting;
 
 namespace IntervalNotifier.SystematicTests;
 
-/// <summary>Runs a scenario under Coyote's systematic scheduler and reports what it found.</summary>
-internal static class Systematic
+/// <summary>
+/// Runs a scenario under Coyote's systematic scheduler and reports what it found. Every scenario
+/// runs once per seed of <see cref="Seeds"/> (a theory case each), with at least 2,000 schedules
+/// per seed: one seed proves little, since the random walk that a seed picks may pass a bug by.
+/// </summary>
+public static class Systematic
 {
-    /// <summary>Iterations per scenario (at least 2000); INTERVALNOTIFIER_COYOTE_ITERATIONS raises it.</summary>
+    /// <summary>The fixed seeds every scenario and every planted-bug control runs with.</summary>
+    public static readonly uint[] DefaultSeeds = [901, 903, 907, 2026];
+
+    /// <summary>Iterations per seed (at least 2,000); INTERVALNOTIFIER_COYOTE_ITERATIONS raises it.</summary>
     public static uint Iterations { get; } =
         uint.TryParse(Environment.GetEnvironmentVariable("INTERVALNOTIFIER_COYOTE_ITERATIONS"), out uint n) && n > 2000 ? n : 2000;
 
-    public sealed record Result(int Bugs, long Iterations, string Report, uint Seed);
+    /// <summary>
+    /// The seeds, as theory data: <see cref="DefaultSeeds"/>, or the comma-separated list in
+    /// INTERVALNOTIFIER_COYOTE_SEEDS (to run more seeds, or to replay one).
+    /// </summary>
+    public static TheoryData<uint> Seeds
+    {
+        get
+        {
+            string? configured = Environment.GetEnvironmentVariable("INTERVALNOTIFIER_COYOTE_SEEDS");
+            IEnumerable<uint> seeds = string.IsNullOrWhiteSpace(configured)
+                ? DefaultSeeds
+                : configured.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(s => uint.Parse(s, CultureInfo.InvariantCulture));
+            return [.. seeds];
+        }
+    }
 
-    public static Result Run(Func<Task> scenario, uint seed, bool raceChecking = false, uint? iterations = null)
+    public sealed record Result(int Bugs, long Iterations, string Report, uint Seed, string? TracePath);
+
+    public static Result Run(Func<Task> scenario, uint seed, bool raceChecking = false, string? testName = null)
     {
         Configuration configuration = Configuration.Create()
-            .WithTestingIterations(iterations ?? Iterations)
+            .WithTestingIterations(Iterations)
             .WithRandomGeneratorSeed(seed)
             .WithMaxSchedulingSteps(20_000)
             .WithMemoryAccessRaceCheckingEnabled(raceChecking);
+
+        // INTERVALNOTIFIER_COYOTE_REPLAY=<trace file> replays the schedule a failure saved.
+        string? replay = Environment.GetEnvironmentVariable("INTERVALNOTIFIER_COYOTE_REPLAY");
+        if (!string.IsNullOrEmpty(replay))
+        {
+            configuration = configuration.WithReproducibleTrace(File.ReadAllText(replay));
+        }
+
         using var engine = TestingEngine.Create(configuration, scenario);
         engine.Run();
         TestReport report = engine.TestReport;
         long explored = report.NumOfExploredFairPaths + report.NumOfExploredUnfairPaths;
-        return new Result(report.NumOfFoundBugs, explored, string.Join(Environment.NewLine, report.BugReports), seed);
+        string? tracePath = null;
+        if (report.NumOfFoundBugs > 0 && !string.IsNullOrEmpty(engine.ReproducibleTrace))
+        {
+            tracePath = Path.Combine(Path.GetTempPath(), $"coyote-{testName ?? "scenario"}-seed{seed}.trace");
+            File.WriteAllText(tracePath, engine.ReproducibleTrace);
+        }
+
+        return new Result(report.NumOfFoundBugs, explored, string.Join(Environment.NewLine, report.BugReports), seed, tracePath);
     }
 
-    /// <summary>Asserts that the scenario has no bug in any explored schedule; prints the seed and report otherwise.</summary>
-    public static void AssertNoBug(Func<Task> scenario, uint seed, ITestOutputHelper output, bool raceChecking = false)
+    /// <summary>Asserts that the scenario has no bug in any explored schedule; prints the seed, schedule, report and replay command otherwise.</summary>
+    public static void AssertNoBug(Func<Task> scenario, uint seed, ITestOutputHelper output, bool raceChecking = false, [System.Runtime.CompilerServices.CallerMemberName] string testName = "")
     {
-        Result result = Run(scenario, seed, raceChecking);
-        output.WriteLine($"seed {seed}: {result.Iterations} schedules explored, {result.Bugs} bugs");
-        Assert.True(result.Bugs == 0, $"Coyote found a bug (seed {seed}, schedule {result.Iterations}):{Environment.NewLine}{result.Report}");
+        Result result = Run(scenario, seed, raceChecking, testName);
+        output.WriteLine($"{BuildConfiguration}: seed {seed}: {result.Iterations} schedules explored, {result.Bugs} bugs");
+        Assert.True(result.Bugs == 0, $"Coyote found a bug ({BuildConfiguration}, seed {seed}, schedule {result.Iterations}):{Environment.NewLine}{result.Report}{Environment.NewLine}{ReplayCommand(testName, seed, result.TracePath)}");
     }
 
     /// <summary>Asserts that the scenario finds the bug planted in it; reports at which schedule.</summary>
     public static void AssertFindsBug(Func<Task> scenario, uint seed, ITestOutputHelper output, bool raceChecking = false)
     {
         Result result = Run(scenario, seed, raceChecking);
-        output.WriteLine($"seed {seed}: planted bug found after {result.Iterations} schedules: {result.Report}");
-        Assert.True(result.Bugs > 0, $"Coyote did not find the planted bug in {result.Iterations} schedules (seed {seed}).");
+        output.WriteLine($"{BuildConfiguration}: seed {seed}: planted bug found after {result.Iterations} schedules: {result.Report}");
+        Assert.True(result.Bugs > 0, $"Coyote did not find the planted bug in {result.Iterations} schedules ({BuildConfiguration}, seed {seed}).");
+    }
+
+    private static string BuildConfiguration =>
+#if DEBUG
+        "Debug";
+#else
+        "Release";
+#endif
+
+    private static string ReplayCommand(string testName, uint seed, string? tracePath)
+    {
+        string rerun = $"INTERVALNOTIFIER_COYOTE_SEEDS={seed} dotnet test -c {BuildConfiguration} --project tests/IntervalNotifier.SystematicTests --filter-method '*{testName}*'";
+        return tracePath is null
+            ? $"Re-run: {rerun}"
+            : $"Re-run: {rerun}{Environment.NewLine}Replay the failing schedule only: INTERVALNOTIFIER_COYOTE_REPLAY={tracePath} {rerun}";
     }
 }

@@ -96,9 +96,10 @@ public sealed class TwoPassScenarios(ITestOutputHelper output)
         Specification.Assert(d1.Starts == 3 && d2.Starts == 2, $"wrong hit counts: {d1.Starts}, {d2.Starts}");
     }
 
-    [Fact]
-    public void S6_TwoPass_EveryRecordFinishedOnceReturnedOnce_NeverHeldTwice() =>
-        Systematic.AssertNoBug(TwoPass, 404, output);
+    [Theory]
+    [MemberData(nameof(Systematic.Seeds), MemberType = typeof(Systematic))]
+    public void S6_TwoPass_EveryRecordFinishedOnceReturnedOnce_NeverHeldTwice(uint seed) =>
+        Systematic.AssertNoBug(TwoPass, seed, output);
 
     // The pool's fast path: per-thread caches that refill from the shared pool in batches and
     //    spill back, under concurrent invalidations from several threads, two pools, faults on,
@@ -169,9 +170,10 @@ public sealed class TwoPassScenarios(ITestOutputHelper output)
         }
     }
 
-    [Fact]
-    public void S6_PoolCaches_RefillAndSpillUnderConcurrentInvalidations_EveryRecordFinishedAndReturnedOnce() =>
-        Systematic.AssertNoBug(PoolCaches, 405, output);
+    [Theory]
+    [MemberData(nameof(Systematic.Seeds), MemberType = typeof(Systematic))]
+    public void S6_PoolCaches_RefillAndSpillUnderConcurrentInvalidations_EveryRecordFinishedAndReturnedOnce(uint seed) =>
+        Systematic.AssertNoBug(PoolCaches, seed, output);
 
     private sealed class Item(int id) : TreiberStackNode<Item>
     {
@@ -248,11 +250,13 @@ public sealed class TwoPassScenarios(ITestOutputHelper output)
         }
     };
 
-    [Fact]
-    public void S6_FinishList_ConcurrentPushesRacingTakeAll_LoseAndDuplicateNothing() =>
-        Systematic.AssertNoBug(FinishList(plantBug: false), 505, output);
+    [Theory]
+    [MemberData(nameof(Systematic.Seeds), MemberType = typeof(Systematic))]
+    public void S6_FinishList_ConcurrentPushesRacingTakeAll_LoseAndDuplicateNothing(uint seed) =>
+        Systematic.AssertNoBug(FinishList(plantBug: false), seed, output);
 
-    [Fact]
-    public void S6_FinishList_FindsAPushWithoutCompareAndSwap() =>
-        Systematic.AssertFindsBug(FinishList(plantBug: true), 505, output);
+    [Theory]
+    [MemberData(nameof(Systematic.Seeds), MemberType = typeof(Systematic))]
+    public void S6_FinishList_FindsAPushWithoutCompareAndSwap(uint seed) =>
+        Systematic.AssertFindsBug(FinishList(plantBug: true), seed, output);
 }

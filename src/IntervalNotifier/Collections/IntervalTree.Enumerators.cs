@@ -38,7 +38,7 @@ public sealed partial class IntervalTree<T>
         private readonly IntervalTree<T>? _tree;
         private readonly ulong _start;
         private readonly ulong _last;
-        private readonly int _version;
+        private readonly long _version;
 
         // The leaf being scanned; null before the first MoveNext and once the walk is over.
         private Leaf? _leaf;
@@ -180,7 +180,7 @@ public sealed partial class IntervalTree<T>
     public struct Enumerator : IEnumerator<T>
     {
         private readonly IntervalTree<T>? _tree;
-        private readonly int _version;
+        private readonly long _version;
         private Leaf? _leaf;
         private int _index;
         private bool _started;

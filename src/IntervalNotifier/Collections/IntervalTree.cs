@@ -64,7 +64,7 @@ public sealed partial class IntervalTree<T> : IEnumerable<T>
     internal int _count;
 
     // Incremented by every mutation; enumerators compare it with the value they began with.
-    private int _version;
+    private long _version;
 
     // The smallest start and the largest last of all elements (ulong.MaxValue and 0 when
     // empty), so that a query outside them is rejected without touching a node.

@@ -344,6 +344,42 @@ public sealed class IntervalTreeTests(ITestOutputHelper output)
         });
     }
 
+    // The version is 64-bit: after 2^32 mutations a started enumerator still sees a change (a
+    // 32-bit version wraps back to the value it saw, and the enumerator would walk dropped nodes).
+    // The 2^32 - 1 mutations before the last one are simulated by advancing the private version.
+    [Theory]
+    [Trait("Found", "review")]
+    [InlineData("insert")]
+    [InlineData("remove")]
+    [InlineData("clear")]
+    public void Enumerators_After2To32Mutations_StillThrow(string mutation)
+    {
+        var tree = new IntervalTree<int>(4, 4);
+        var handles = Enumerable.Range(0, 50).Select(i => tree.Insert((ulong)i, (ulong)i + 10, i)).ToList();
+        IntervalTree<int>.OverlapEnumerator overlap = tree.Overlapping(0, 100).GetEnumerator();
+        IntervalTree<int>.Enumerator all = tree.GetEnumerator();
+        Assert.True(overlap.MoveNext());
+        Assert.True(all.MoveNext());
+
+        System.Reflection.FieldInfo version = typeof(IntervalTree<int>).GetField("_version", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!;
+        object advanced = version.GetValue(tree) switch
+        {
+            int v => unchecked(v + (int)uint.MaxValue),
+            long v => v + uint.MaxValue,
+            var other => throw new InvalidOperationException($"unexpected version type {other?.GetType()}"),
+        };
+        version.SetValue(tree, advanced);
+        switch (mutation)
+        {
+            case "insert": tree.Insert(3, 3, 99); break;
+            case "remove": tree.Remove(handles[10]); break;
+            default: tree.Clear(); break;
+        }
+
+        Assert.Throws<InvalidOperationException>(() => overlap.MoveNext());
+        Assert.Throws<InvalidOperationException>(() => all.MoveNext());
+    }
+
     [Fact]
     public void OverlapEnumerator_TreeUnchanged_ContinuesOnAnotherThreadAndBesideOthers()
     {

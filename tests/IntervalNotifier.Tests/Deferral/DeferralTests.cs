@@ -182,6 +182,92 @@ public sealed class DeferralTests
         Assert.False(victim.IsSubscribed);
     }
 
+    // §5, last bullet: every awaitable form that detects a self-wait throws from the call itself,
+    // so that a synchronous callback that drops the returned task (`_ = sub.DisposeAsync()`) gets
+    // the error instead of a silent no-op, and nothing changes.
+    public static TheoryData<string> AwaitableForms => ["UnsubscribeAsync", "DisposeAsync", "ReadBeginAsync"];
+
+    [Theory]
+    [Trait("Found", "review")]
+    [MemberData(nameof(AwaitableForms))]
+    public void AwaitableForms_OfItselfFromInsideItsOwnCallback_ThrowSynchronously_AndChangeNothing(string form)
+    {
+        using var space = new AddressSpace();
+        Exception? thrown = null;
+        bool returned = false;
+        IntervalSubscription s = space.Subscribe(0, 10, new RecordingInvalidator(onInvalidate: (sub, range, _) =>
+        {
+            if (range.Event != InvalidationEvent.Release)
+            {
+                thrown = Record.Exception(() =>
+                {
+                    Task dropped = form switch
+                    {
+                        "UnsubscribeAsync" => sub.UnsubscribeAsync(TestContext.Current.CancellationToken).AsTask(),
+                        "DisposeAsync" => sub.DisposeAsync().AsTask(),
+                        _ => sub.ReadBeginAsync(TestContext.Current.CancellationToken).AsTask(),
+                    };
+                    returned = dropped is not null; // a task came back: the misuse would be silent
+                });
+            }
+
+            return true;
+        }));
+
+        space.BeginInvalidation(new InvalidationRange(0, 10)).Dispose();
+
+        Assert.False(returned, $"{form} returned a task instead of throwing");
+        Assert.IsType<InvalidOperationException>(thrown);
+        Assert.True(s.IsSubscribed);
+        Assert.Equal(1, space.SubscriptionCount);
+    }
+
+    [Theory]
+    [MemberData(nameof(AwaitableForms))]
+    public void AwaitableForms_FromInsideATwoPassStartOrFinish_ThrowSynchronously(string form)
+    {
+        using var space = new AddressSpace();
+        var pool = new FinishRecordPool<DeviceRecord>(4);
+        var device = new TwoPassDevice("device", pool);
+        IntervalSubscription victim = space.Subscribe(500, 10, new RecordingInvalidator()); // not hit
+        var thrown = new List<Exception?>();
+        Func<Task> call = form switch
+        {
+            "UnsubscribeAsync" => () => victim.UnsubscribeAsync(TestContext.Current.CancellationToken).AsTask(),
+            "DisposeAsync" => () => victim.DisposeAsync().AsTask(),
+            _ => () => victim.ReadBeginAsync(TestContext.Current.CancellationToken).AsTask(),
+        };
+        device.OnStart = range =>
+        {
+            if (range.Event != InvalidationEvent.Release)
+            {
+                thrown.Add(Record.Exception(() => { _ = call(); }));
+            }
+
+            return true;
+        };
+        device.OnFinish = record =>
+        {
+            if (record.Range.Event != InvalidationEvent.Release)
+            {
+                thrown.Add(Record.Exception(() => { _ = call(); }));
+            }
+
+            return true;
+        };
+        space.Subscribe(0, 10, device);
+
+        // ReadBeginAsync waits only if its own subscription is being invalidated: make it so.
+        using (form == "ReadBeginAsync" ? space.BeginInvalidation(new InvalidationRange(500, 501)) : default(InvalidationScope?))
+        {
+            space.BeginInvalidation(new InvalidationRange(0, 10)).Dispose();
+        }
+
+        Assert.Equal(2, thrown.Count);
+        Assert.All(thrown, e => Assert.IsType<InvalidOperationException>(e));
+        Assert.True(victim.IsSubscribed);
+    }
+
     [Fact]
     public void Unsubscribe_OfItselfFromInsideItsOwnCallback_Throws()
     {

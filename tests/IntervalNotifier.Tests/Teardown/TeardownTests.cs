@@ -123,6 +123,33 @@ public sealed class TeardownTests
         Assert.DoesNotContain(pending, space.GetSubscriptions());
     }
 
+    // §2: hits are visited by ascending start, deferred inserts included — the release too. The
+    // release merges the deferred inserts into the tree's order (ties: tree members first, then
+    // deferred inserts in the order they were deferred), and the finish pass follows start order.
+    [Fact]
+    [Trait("Found", "review")]
+    public void Dispose_WithDeferredInserts_VisitsEverySubscriptionByAscendingStart_StartsAndFinishes()
+    {
+        var log = new List<string>();
+        var pool = new FinishRecordPool<DeviceRecord>(8);
+        var space = new AddressSpace();
+        space.Subscribe(100, 10, new TwoPassDevice("tree100", pool, log));
+        space.Subscribe(300, 10, new TwoPassDevice("tree300", pool, log));
+        space.Subscribe(0, 1, new RecordingInvalidator("opener")); // the other bracket hits it: S odd
+        InvalidationScope other = Waiting.Completes(Waiting.OnThread(() => space.BeginAnywhere(new InvalidationRange(0, 1))), "other begin");
+        space.Subscribe(200, 10, new TwoPassDevice("deferred200", pool, log)); // deferred: S is odd
+        space.Subscribe(0, 10, new TwoPassDevice("deferred0", pool, log));
+        space.Subscribe(100, 10, new TwoPassDevice("deferred100", pool, log));
+        space.Subscribe(0, 5, new TwoPassDevice("deferred0b", pool, log));
+        log.Clear();
+
+        space.Dispose();
+        Waiting.Completes(Waiting.OnThread(other.Dispose), "other end");
+
+        string[] order = ["deferred0", "deferred0b", "tree100", "deferred100", "deferred200", "tree300"];
+        Assert.Equal([.. order.Select(n => $"start:{n}"), .. order.Select(n => $"finish:{n}")], log);
+    }
+
     [Fact]
     [Trait("Found", "review")]
     public void Dispose_WhileAnInsertIsDeferred_ItStaysRegisteredAfterwards()
