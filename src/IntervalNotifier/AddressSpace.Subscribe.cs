@@ -165,6 +165,23 @@ public sealed partial class AddressSpace
         }
     }
 
+    /// <summary>Unsubscribes without ever waiting; see <see cref="IntervalSubscription.UnsubscribeDeferred"/>.</summary>
+    internal void UnsubscribeDeferred(IntervalSubscription subscription)
+    {
+        Removal removal;
+        lock (_sync)
+        {
+            AssertInvariants();
+            subscription.RemovalDeferred = true;
+            removal = BeginRemovalLocked(subscription, strict: false, nameof(IntervalSubscription.UnsubscribeDeferred), cancellationRequested: false, mayWait: false);
+        }
+
+        if (removal == Removal.Queued)
+        {
+            _metrics.RecordDeferred("remove");
+        }
+    }
+
     /// <summary>Unsubscribes without blocking; see <see cref="IntervalSubscription.UnsubscribeAsync"/>.</summary>
     internal ValueTask UnsubscribeAsync(IntervalSubscription subscription, CancellationToken cancellationToken)
     {
@@ -179,6 +196,10 @@ public sealed partial class AddressSpace
                 case Removal.Queued:
                     waiter = _waiters.Enqueue(subscription, result: 0, "unsubscribe", cancellationToken);
                     break;
+                case Removal.WaitForOther: // a removal queued by UnsubscribeDeferred: wait for it, take nothing back
+                    waiter = _waiters.Enqueue(unsubscribing: null, result: 0, "unsubscribe", cancellationToken);
+                    _metrics.RecordWait("unsubscribe");
+                    return new ValueTask(waiter, waiter.Version);
                 default:
                     return ValueTask.CompletedTask;
             }
@@ -247,10 +268,13 @@ public sealed partial class AddressSpace
     //  Unsubscribed               strict: throws; else nothing to do
     //
     // A wait is refused — before anything changes — when the calling thread holds an open
-    // bracket (it would wait for itself) or the token is already cancelled.
-    private Removal BeginRemovalLocked(IntervalSubscription subscription, bool strict, string operation, bool cancellationRequested)
+    // bracket (it would wait for itself) or the token is already cancelled. UnsubscribeDeferred
+    // (mayWait: false) makes the same changes and never waits, so nothing is refused; after it,
+    // every unsubscribe is non-strict.
+    private Removal BeginRemovalLocked(IntervalSubscription subscription, bool strict, string operation, bool cancellationRequested, bool mayWait = true)
     {
         Debug.Assert(Monitor.IsEntered(_sync));
+        strict &= !subscription.RemovalDeferred;
         SubscriptionState state = subscription.State;
         bool pending = state is SubscriptionState.PendingRemove or SubscriptionState.PendingRemoveWalked;
         if (state == SubscriptionState.Unsubscribed || (pending && strict))
@@ -261,7 +285,7 @@ public sealed partial class AddressSpace
         }
 
         bool mustWait = state != SubscriptionState.PendingInsert && (_sequence & 1) != 0;
-        if (mustWait)
+        if (mustWait && mayWait)
         {
             if (_brackets.IsHeldByCaller())
             {
@@ -296,14 +320,15 @@ public sealed partial class AddressSpace
         return Removal.Queued;
     }
 
-    //  a cancelled unsubscribe whose removal is still queued takes it back:
+    //  a cancelled unsubscribe whose removal is still queued takes it back (unless
+    //  UnsubscribeDeferred asked for the removal too: that one is never taken back):
     //  PendingRemove              → Subscribed            (stays on the deferred list; applying it does nothing)
     //  PendingRemoveWalked        → PendingInsertWalked   (applied as the insert it was)
     private void RevertRemovalLocked(IntervalSubscription subscription)
     {
         Debug.Assert(Monitor.IsEntered(_sync));
         SubscriptionState state = subscription.State;
-        if (state is SubscriptionState.PendingRemove or SubscriptionState.PendingRemoveWalked)
+        if (state is (SubscriptionState.PendingRemove or SubscriptionState.PendingRemoveWalked) && !subscription.RemovalDeferred)
         {
             subscription.State = state == SubscriptionState.PendingRemove ? SubscriptionState.Subscribed : SubscriptionState.PendingInsertWalked;
             Volatile.Write(ref _subscriptionCount, _subscriptionCount + 1);

@@ -83,6 +83,13 @@ public sealed class IntervalSubscription : IDisposable, IAsyncDisposable, IListN
         set => Volatile.Write(ref _state, (int)value);
     }
 
+    /// <summary>
+    /// Set by <see cref="UnsubscribeDeferred"/>; guarded by the address space's lock. Its removal
+    /// is then never taken back (a cancelled <see cref="UnsubscribeAsync"/> leaves it queued), and
+    /// later unsubscribes are quiet: they wait for the queued removal, or return when it is applied.
+    /// </summary>
+    internal bool RemovalDeferred { get; set; }
+
     /// <summary>What the address space's index returned when it inserted this subscription; guarded by its lock.</summary>
     internal IntervalTreeHandle IndexHandle { get; set; }
 
@@ -91,21 +98,33 @@ public sealed class IntervalSubscription : IDisposable, IAsyncDisposable, IListN
     /// <summary>
     /// Begins a read of the primary for this subscription's range (kernel:
     /// <c>mmu_interval_read_begin</c>): returns the sequence to pass to <see cref="ReadRetry"/>.
-    /// If this subscription is being invalidated right now, waits until every running
-    /// invalidation of the address space has ended; it never waits for invalidations of
-    /// unrelated ranges. The value may already be stale when it returns: that is what
-    /// <see cref="ReadRetry"/> is for.
+    /// The value may already be stale when it returns: that is what <see cref="ReadRetry"/> is for.
     /// </summary>
+    /// <remarks>
+    /// <para>
+    /// It returns at once unless the subscription's sequence equals the address space's odd
+    /// sequence, and then it waits until <em>every</em> invalidation open in the address space
+    /// has ended (the end of the odd period, docs/contract.md §3) — including invalidations of
+    /// ranges this subscription does not overlap. That happens in two cases: an invalidation of
+    /// the current odd period has hit this subscription; or the subscription was created while
+    /// invalidations were open (§5: its range must be assumed to be inside them, so it starts
+    /// "being invalidated") and the odd period they belong to has not ended yet. A
+    /// subscription created while the address space is idle, and not hit since, never waits —
+    /// whatever other ranges are being invalidated. So a mirror that subscribes on every miss
+    /// makes each miss wait for the writes running anywhere at that moment; subscribe once per
+    /// region and reuse the subscription (docs/guide.md).
+    /// </para>
+    /// <para>
+    /// Lock-free and allocation-free unless it must wait. Must not be called with the mirror's
+    /// own lock held (or any lock a callback takes): it may wait for a callback that needs it.
+    /// </para>
+    /// </remarks>
     /// <returns>The sequence observed.</returns>
     /// <exception cref="InvalidOperationException">
     /// It would have to wait, and the calling thread holds an open invalidation of this address
     /// space (it is inside a callback, or between a begin and its scope's Dispose): the wait
     /// would never end.
     /// </exception>
-    /// <remarks>
-    /// Lock-free and allocation-free unless it must wait. Must not be called with the mirror's
-    /// own lock held (or any lock a callback takes): it may wait for a callback that needs it.
-    /// </remarks>
     public ulong ReadBegin()
     {
         // Read `s` before `S` (both acquire): see "The read side" in AddressSpace.
@@ -189,6 +208,31 @@ public sealed class IntervalSubscription : IDisposable, IAsyncDisposable, IListN
     /// is allowed anywhere.
     /// </exception>
     public void Unsubscribe() => _space.Unsubscribe(this, strict: true);
+
+    /// <summary>
+    /// Unsubscribes without ever waiting — callable from anywhere, this subscription's own
+    /// callbacks included (a model addition: kernel drivers queue such removals to a worker of
+    /// their own). While no invalidation may be walking the subscription it is removed at once;
+    /// otherwise its removal is queued and applied by the last end of the running invalidations:
+    /// from then on no callback of it starts, while callbacks of brackets already open may still
+    /// run until then. An insert that is still deferred is simply dropped.
+    /// </summary>
+    /// <remarks>
+    /// <para>
+    /// Never throws for a self-wait, never allocates, and is idempotent: a second call, or a
+    /// call on a subscription already unsubscribed (or being unsubscribed), does nothing. The
+    /// removal is never taken back: a cancelled <see cref="UnsubscribeAsync"/> leaves it queued.
+    /// A later <see cref="Unsubscribe"/>, <see cref="UnsubscribeAsync"/> or <see cref="Dispose"/>
+    /// waits for the queued removal (so that, when it returns, no callback runs any more) and
+    /// does not throw "already unsubscribed".
+    /// </para>
+    /// <para>
+    /// Use it to drop a subscription <em>because</em> it was invalidated, from inside its own
+    /// callback, where <see cref="Unsubscribe"/> would wait for itself and throws instead.
+    /// <see cref="IsSubscribed"/> is <see langword="false"/> from the call on.
+    /// </para>
+    /// </remarks>
+    public void UnsubscribeDeferred() => _space.UnsubscribeDeferred(this);
 
     /// <summary>
     /// The awaitable form of <see cref="Unsubscribe"/>: completes at once when no wait is needed,
