@@ -67,4 +67,14 @@ public sealed partial class AddressSpace
         _metrics.RecordWait("read_begin");
         return new ValueTask<ulong>(waiter, waiter.Version);
     }
+
+    /// <summary>Whether the calling thread (or asynchronous flow) holds an open bracket of this address space: a wait for the running invalidations would wait for itself.</summary>
+    /// <returns><see langword="true"/> if it does.</returns>
+    internal bool CallerHoldsBracket()
+    {
+        lock (_sync)
+        {
+            return _brackets.IsHeldByCaller();
+        }
+    }
 }

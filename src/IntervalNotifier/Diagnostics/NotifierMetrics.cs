@@ -88,4 +88,28 @@ public static class NotifierMetrics
 
     /// <summary>Tag: the kind of deferred change (<c>insert</c> or <c>remove</c>).</summary>
     public const string ChangeTag = "intervalnotifier.change";
+
+    /// <summary>Counter: coherent-cache lookups that found their entry (tag <see cref="CacheTag"/>).</summary>
+    public const string CacheHits = "intervalnotifier.cache.hits";
+
+    /// <summary>Counter: coherent-cache lookups that did not find their entry.</summary>
+    public const string CacheMisses = "intervalnotifier.cache.misses";
+
+    /// <summary>Counter: coherent-cache productions produced again because an overlapping invalidation began while they ran.</summary>
+    public const string CacheRetries = "intervalnotifier.cache.retries";
+
+    /// <summary>Counter: coherent-cache entries evicted (tags <see cref="CacheTag"/> and <see cref="ReasonTag"/>).</summary>
+    public const string CacheEvictions = "intervalnotifier.cache.evictions";
+
+    /// <summary>Counter: coherent-cache lookups that waited for another lookup's production of the same key.</summary>
+    public const string CacheProductionWaits = "intervalnotifier.cache.production_waits";
+
+    /// <summary>Counter: coherent-cache productions that waited for running invalidations of their range to end (readers starving under continuous writes show here and in <see cref="CacheRetries"/>).</summary>
+    public const string CacheInvalidationWaits = "intervalnotifier.cache.invalidation_waits";
+
+    /// <summary>Tag: the coherent cache's name (<c>CoherentCacheOptions.Name</c>, or its value type and a number).</summary>
+    public const string CacheTag = "intervalnotifier.cache";
+
+    /// <summary>Tag: why an entry was evicted (an <c>EvictionReason</c> name).</summary>
+    public const string ReasonTag = "intervalnotifier.reason";
 }

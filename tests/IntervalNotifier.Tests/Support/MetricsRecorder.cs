@@ -13,7 +13,7 @@ internal sealed class MetricsRecorder : IDisposable
     private readonly Dictionary<string, long> _sums = [];
     private readonly List<(string Instrument, string Tag, object? Value)> _tags = [];
 
-    public MetricsRecorder(string spaceName)
+    public MetricsRecorder(string spaceName, string tagKey = NotifierMetrics.AddressSpaceTag)
     {
         SpaceName = spaceName;
         _listener.InstrumentPublished = (instrument, listener) =>
@@ -28,7 +28,7 @@ internal sealed class MetricsRecorder : IDisposable
             bool mine = false;
             foreach (KeyValuePair<string, object?> tag in tags)
             {
-                mine |= tag.Key == NotifierMetrics.AddressSpaceTag && Equals(tag.Value, spaceName);
+                mine |= tag.Key == tagKey && Equals(tag.Value, spaceName);
             }
 
             if (!mine)
@@ -41,7 +41,7 @@ internal sealed class MetricsRecorder : IDisposable
                 _sums[instrument.Name] = _sums.GetValueOrDefault(instrument.Name) + value;
                 foreach (KeyValuePair<string, object?> tag in tags)
                 {
-                    if (tag.Key != NotifierMetrics.AddressSpaceTag)
+                    if (tag.Key != tagKey)
                     {
                         _tags.Add((instrument.Name, tag.Key, tag.Value));
                     }
@@ -56,6 +56,9 @@ internal sealed class MetricsRecorder : IDisposable
     public AddressSpaceOptions Options => new() { Name = SpaceName };
 
     public static MetricsRecorder ForNewSpace() => new($"test-{Guid.NewGuid():N}");
+
+    /// <summary>A recorder of one coherent cache's instruments: give the cache <see cref="SpaceName"/> as its name.</summary>
+    public static MetricsRecorder ForNewCache() => new($"cache-{Guid.NewGuid():N}", NotifierMetrics.CacheTag);
 
     public long this[string instrument]
     {
