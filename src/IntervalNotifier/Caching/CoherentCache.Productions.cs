@@ -268,7 +268,7 @@ public sealed partial class CoherentCache<TValue>
         lock (_sync)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (production.Invalidated)
+            if (production.Invalidated && !PlantedBugSkipsRetryCheck)
             {
                 return Publish.Retry;
             }

@@ -99,7 +99,7 @@ public sealed partial class CoherentCache<TValue>
             _idle.AddLast(region.IdleNode);
         }
 
-        while (_idle.Count > MaxIdleRegions)
+        while (_idle.Count > IdleRegionLimit)
         {
             CacheRegion<TValue> oldest = _idle.First!.Value;
             _idle.RemoveFirst();
@@ -241,7 +241,7 @@ public sealed partial class CoherentCache<TValue>
     {
         Debug.Assert(Monitor.IsEntered(_sync));
         Debug.Assert(_count == _entries.Count, "the count and the entries disagree");
-        Debug.Assert(_idle.Count <= MaxIdleRegions, "too many idle regions kept");
+        Debug.Assert(_idle.Count <= IdleRegionLimit, "too many idle regions kept");
     }
 
     /// <summary>

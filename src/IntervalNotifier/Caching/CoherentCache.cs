@@ -117,6 +117,12 @@ public sealed partial class CoherentCache<TValue> : IDisposable, IAsyncDisposabl
     /// <summary>The bytes one of the cache's subscriptions covers.</summary>
     public ulong Granularity => _granularity;
 
+    /// <summary>Idle regions kept for reuse (<see cref="MaxIdleRegions"/>); tests lower it to drop regions as soon as they fall idle.</summary>
+    internal int IdleRegionLimit { get; set; } = MaxIdleRegions;
+
+    /// <summary>A planted bug for the tests' controls: publish without the retry check (a production an invalidation interrupted is cached).</summary>
+    internal bool PlantedBugSkipsRetryCheck { get; set; }
+
     /// <summary>The regions (subscriptions) the cache holds, in use or idle; for diagnostics.</summary>
     internal int RegionCount
     {
