@@ -87,25 +87,11 @@ internal sealed class PageTableMirror(int pages) : IIntervalInvalidator
         return true;
     }
 
-    // The §3 fault path: ReadBegin (no lock held) → read the primary → lock → ReadRetry → publish.
-    public void Fault(IntervalSubscription subscription, int page, Func<long> readPrimary)
-    {
-        while (true)
-        {
-            ulong seq = subscription.ReadBegin();
-            long value = readPrimary();
-            lock (_lock)
-            {
-                if (subscription.ReadRetry(seq))
-                {
-                    continue; // an invalidation intervened: what we read may be stale
-                }
-
-                _copies[page] = value;
-                return;
-            }
-        }
-    }
+    // The §3 fault path — ReadBegin (no lock held) → read the primary → lock → ReadRetry →
+    // publish, starting over if an invalidation intervened — is FaultLoop's; the publish step
+    // runs under our lock.
+    public void Fault(IntervalSubscription subscription, int page, Func<long> readPrimary) =>
+        FaultLoop.Run(subscription, _lock, readPrimary, value => _copies[page] = value);
 
     public bool Holds(int page, out long copy)
     {
