@@ -106,8 +106,9 @@ public sealed partial class FinishRecordPool<T>
                 {
                     cache = c;
                 }
-                else if (c.Count == 0 && !c.Owner.IsAlive)
+                else if (!c.Owner.IsAlive && Volatile.Read(ref c.Count) == 0)
                 {
+                    // In this order: a live thread may push and then end between the two reads.
                     Forget(i); // an ended thread's empty cache: only its count is kept
                 }
             }
