@@ -98,6 +98,19 @@ public sealed class PoolStealStressTests(ITestOutputHelper output)
     [InlineData(2002)]
     public void ParkedEndedAndFreshThreads_EveryRentBelowCapacitySucceeds_NoneBeyond_NoRecordHeldTwice(int seed)
     {
+        try
+        {
+            Run(seed);
+        }
+        catch
+        {
+            output.WriteLine($"seed = {seed}");
+            throw;
+        }
+    }
+
+    private void Run(int seed)
+    {
         var pool = new FinishRecordPool<DeviceRecord>(Capacity);
         FinishRecordPool<DeviceRecord>[] otherPools = [.. Enumerable.Range(0, RecordCaches.SlotsPerThread + 1).Select(_ => new FinishRecordPool<DeviceRecord>(2))];
         var holdings = new Holdings(seed);
@@ -180,7 +193,16 @@ public sealed class PoolStealStressTests(ITestOutputHelper output)
                 Assert.True(Waiting.AllComplete(enders), $"seed {seed}: round {rounds}: enders timed out");
                 for (int t = 0; t < threadCount; t++)
                 {
-                    Assert.True(parked.Wait(Waiting.Patience, TestContext.Current.CancellationToken), $"seed {seed}: round {rounds}: a thread never parked");
+                    var deadline = DateTime.UtcNow + Waiting.Patience;
+                    while (!parked.Wait(50, TestContext.Current.CancellationToken))
+                    {
+                        if (threads.Find(thread => thread.IsFaulted) is { } failed)
+                        {
+                            Assert.Fail($"seed {seed}: round {rounds}: a parked thread failed: {failed.Exception!.InnerException}");
+                        }
+
+                        Assert.True(DateTime.UtcNow < deadline, $"seed {seed}: round {rounds}: a thread never parked");
+                    }
                 }
 
                 while (handed.TryDequeue(out (DeviceRecord Record, long Id) h))
@@ -246,11 +268,6 @@ public sealed class PoolStealStressTests(ITestOutputHelper output)
         }
 
         output.WriteLine($"seed {seed}: {rounds} rounds, {stolenRents} rents by fresh threads");
-        if (!holdings.Errors.IsEmpty)
-        {
-            output.WriteLine($"seed = {seed}");
-        }
-
         Assert.Empty(holdings.Errors);
         Assert.Equal(0, pool.Rented);
         Assert.All(otherPools, p => Assert.Equal(0, p.Rented));
