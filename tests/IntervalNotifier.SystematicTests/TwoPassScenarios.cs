@@ -100,8 +100,8 @@ public sealed class TwoPassScenarios(ITestOutputHelper output)
     public void S6_TwoPass_EveryRecordFinishedOnceReturnedOnce_NeverHeldTwice() =>
         Systematic.AssertNoBug(TwoPass, 404, output);
 
-    // The pool's fast path: per-thread caches that refill from the shared pool in batches and
-    //    spill back, under concurrent invalidations from several threads, two pools, faults on,
+    // The pool's fast path: per-thread caches that take records from the shared pool (or from
+    //    each other) and spill back, under concurrent invalidations from several threads, two pools, faults on,
     //    and a user renting and returning directly on yet another thread. Every record is
     //    finished once and returned once, never held by two owners; the bound is never exceeded
     //    and every record is back at the end.

@@ -165,7 +165,7 @@ public sealed partial class FinishRecordPool<[DynamicallyAccessedMembers(Dynamic
         }
     }
 
-    /// <summary>How many rents failed, by fault injection or because no record was free.</summary>
+    /// <summary>How many rents failed, by fault injection or because <see cref="Capacity"/> records were out.</summary>
     public long Failures => Interlocked.Read(ref _failures);
 
     string IPoolMetricsSource.Name => _metricName;
