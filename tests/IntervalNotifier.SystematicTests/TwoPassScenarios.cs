@@ -101,8 +101,8 @@ public sealed class TwoPassScenarios(ITestOutputHelper output)
     public void S6_TwoPass_EveryRecordFinishedOnceReturnedOnce_NeverHeldTwice(uint seed) =>
         Systematic.AssertNoBug(TwoPass, seed, output);
 
-    // The pool's fast path: per-thread caches that refill from the shared pool in batches and
-    //    spill back, under concurrent invalidations from several threads, two pools, faults on,
+    // The pool's fast path: per-thread caches that take records from the shared pool (or from
+    //    each other) and spill back, under concurrent invalidations from several threads, two pools, faults on,
     //    and a user renting and returning directly on yet another thread. Every record is
     //    finished once and returned once, never held by two owners; the bound is never exceeded
     //    and every record is back at the end.
@@ -174,6 +174,82 @@ public sealed class TwoPassScenarios(ITestOutputHelper output)
     [MemberData(nameof(Systematic.Seeds), MemberType = typeof(Systematic))]
     public void S6_PoolCaches_RefillAndSpillUnderConcurrentInvalidations_EveryRecordFinishedAndReturnedOnce(uint seed) =>
         Systematic.AssertNoBug(PoolCaches, seed, output);
+
+    // The steal protocol (docs/contract.md §6, the bound is the capacity): a rent that finds its
+    //    own cache and the shared pool empty takes records from other threads' caches while their
+    //    owners push and pop on the fast path. Three threads rent and return one pool of two
+    //    records; the owner of the first cache then parks (blocked, holding nothing, its cache
+    //    full) and another thread must rent both records from it. Plain field accesses are
+    //    scheduling points here (race checking), so a stealer can meet an owner inside its push
+    //    or pop. Every record is held by one holder at a time, never more than two at once, and
+    //    all are back at the end.
+    private static async Task PoolSteal()
+    {
+        var pool = new FinishRecordPool<Record>(2);
+        var held = new Held(pool.Capacity);
+        using var parked = new SemaphoreSlim(0);
+        using var resume = new SemaphoreSlim(0);
+
+        void Churn(int owner, int rounds)
+        {
+            for (int i = 0; i < rounds; i++)
+            {
+                if (pool.TryRent(out Record? r))
+                {
+                    held.Take();
+                    Specification.Assert(Interlocked.CompareExchange(ref r.Owner, owner, 0) == 0, "a rented record is held by another owner");
+                    Specification.Assert(Interlocked.CompareExchange(ref r.Owner, 0, owner) == owner, "a record changed owner while held");
+                    held.Give();
+                    pool.Return(r);
+                }
+            }
+        }
+
+        Task idle = Task.Run(() =>
+        {
+            Churn(1, 2);
+            var mine = new List<Record>(); // rent what it can, then return it all: into this thread's cache
+            while (pool.TryRent(out Record? r))
+            {
+                held.Take();
+                mine.Add(r);
+            }
+
+            foreach (Record r in mine)
+            {
+                held.Give();
+                pool.Return(r);
+            }
+
+            parked.Release();
+            resume.Wait(); // blocked: this thread never comes back to the pool by itself
+        });
+        Task other = Task.Run(() => Churn(2, 2));
+        Task third = Task.Run(() => Churn(3, 1));
+        await other;
+        await third;
+        await parked.WaitAsync();
+
+        // Everything is back, in whichever caches: a thread that never used the pool rents both.
+        Task fresh = Task.Run(() =>
+        {
+            Specification.Assert(pool.Rented == 0, $"{pool.Rented} records out while every thread is done or parked");
+            Specification.Assert(pool.TryRent(out Record? a), "a rent failed with no record out");
+            Specification.Assert(pool.TryRent(out Record? b), "a rent failed with one record out");
+            Specification.Assert(!ReferenceEquals(a, b), "one record rented twice");
+            Specification.Assert(!pool.TryRent(out Record? _), "a rent beyond the capacity succeeded");
+            pool.Return(a!);
+            pool.Return(b!);
+        });
+        await fresh;
+        resume.Release();
+        await idle;
+        Specification.Assert(pool.Rented == 0, $"{pool.Rented} records not returned");
+    }
+
+    [Fact]
+    public void S6_PoolSteal_RentsReachRecordsInLiveAndParkedThreadsCaches_NeverTwice() =>
+        Systematic.AssertNoBug(PoolSteal, 406, output, raceChecking: true);
 
     private sealed class Item(int id) : TreiberStackNode<Item>
     {

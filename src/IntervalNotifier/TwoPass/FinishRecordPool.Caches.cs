@@ -3,35 +3,74 @@ using System.Runtime.CompilerServices;
 
 namespace IntervalNotifier;
 
-// The per-thread caches in front of the shared pool: finding the calling thread's, refilling it
-// in batches, spilling it back, and taking over the records of threads that have ended.
+// The per-thread caches in front of the shared pool: finding the calling thread's, pushing a
+// returned record onto it, spilling it back, and dropping the caches of threads that have ended.
+// The steal protocol that lets other threads take records from a cache is explained in RecordCache.
 public sealed partial class FinishRecordPool<T>
 {
     void IFinishRecordPool.SpillAll(RecordCache cache)
     {
-        Debug.Assert(cache.Owner == Thread.CurrentThread && ReferenceEquals(cache.Pool, this));
-        int count = cache.Count;
-        for (int i = 0; i < count; i++)
-        {
-            _shared.Return(Unsafe.As<T>(cache.Items[i].Record)!);
-            cache.Items[i].Record = null;
-        }
+        Debug.Assert(cache.Owner == Thread.CurrentThread && cache.PoolId == _id);
 
-        cache.Count = 0;
-        Interlocked.Add(ref _available, count);
+        // Under the lock: a rent that is deciding whether every record is out must never see
+        // records on their way from a cache to the shared pool, in neither place.
+        lock (_caches)
+        {
+            AssertInvariants();
+            int count = cache.Count;
+            for (int i = 0; i < count; i++)
+            {
+                _shared.Return(Unsafe.As<T>(cache.Items[i].Record)!);
+                cache.Items[i].Record = null;
+            }
+
+            cache.Count = 0;
+            Interlocked.Add(ref _available, count);
+        }
     }
 
-    // The slow return: to the shared pool, and — when another thread asked — the whole cache
-    // with it. `cache` is null for a return on a thread that has no cache of this pool at hand.
-    private void Spill(RecordCache? cache, T record)
+    // The owner pushes a returned record onto its cache; false when the cache is full. The
+    // fast path, unless a stealer has frozen the cache: then under the lock.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool TryPush(RecordCache cache, T record)
+    {
+        if (!cache.TryEnter())
+        {
+            return PushLocked(cache, record);
+        }
+
+        int count = cache.Count;
+        bool room = count < cache.Items.Length;
+        if (room)
+        {
+            cache.Items[count].Record = record;
+            cache.Count = count + 1;
+        }
+
+        cache.Exit();
+        return room;
+    }
+
+    private bool PushLocked(RecordCache cache, T record)
+    {
+        lock (_caches)
+        {
+            AssertInvariants();
+            if (cache.Count == cache.Items.Length)
+            {
+                return false;
+            }
+
+            cache.Items[cache.Count++].Record = record;
+            return true;
+        }
+    }
+
+    // The slow return: to the shared pool. The record counts as rented until the increment.
+    private void ReturnToShared(T record)
     {
         _shared.Return(record);
         Interlocked.Increment(ref _available);
-        if (cache is not null && Volatile.Read(ref _demand) != 0)
-        {
-            Volatile.Write(ref _demand, 0);
-            ((IFinishRecordPool)this).SpillAll(cache);
-        }
     }
 
     // The calling thread's cache, made on its first rent (a rent needs one: it pops from it).
@@ -41,7 +80,7 @@ public sealed partial class FinishRecordPool<T>
     // The calling thread's cache if it has one at hand, or null (a return then goes to the shared
     // pool: a thread that only returns — an asynchronous finish's continuation, say — makes none).
     // Compared by thread object, not by managed id: ids of ended threads are reused, and the
-    // ended home thread's records may be reclaimed by another thread at any time.
+    // ended home thread's records may be taken by another thread at any time.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private RecordCache? FindCache(Thread? callingThread)
     {
@@ -49,7 +88,7 @@ public sealed partial class FinishRecordPool<T>
         RecordCache? home = _home;
         return home is not null && ReferenceEquals(home.Owner, callingThread ?? Thread.CurrentThread)
             ? home
-            : RecordCaches.Find(this);
+            : RecordCaches.Find(_id);
     }
 
     // The calling thread's first rent on this pool, or the first since its cache fell out of
@@ -59,6 +98,7 @@ public sealed partial class FinishRecordPool<T>
         RecordCache? cache = null;
         lock (_caches)
         {
+            AssertInvariants();
             for (int i = _caches.Count - 1; i >= 0; i--)
             {
                 RecordCache c = _caches[i];
@@ -66,15 +106,16 @@ public sealed partial class FinishRecordPool<T>
                 {
                     cache = c;
                 }
-                else if (c.Count == 0 && !c.Owner.IsAlive)
+                else if (!c.Owner.IsAlive && Volatile.Read(ref c.Count) == 0)
                 {
+                    // In this order: a live thread may push and then end between the two reads.
                     Forget(i); // an ended thread's empty cache: only its count is kept
                 }
             }
 
             if (cache is null)
             {
-                cache = new RecordCache(this, Math.Min(_capacity, MaxCacheSize));
+                cache = new RecordCache(this, _id, Math.Min(_capacity, MaxCacheSize));
                 _caches.Add(cache);
             }
 
@@ -85,10 +126,11 @@ public sealed partial class FinishRecordPool<T>
             }
         }
 
-        // A thread that uses more pools than it has slots for spills the one it used least recently.
-        if (RecordCaches.Install(cache) is { } evicted)
+        // A thread that uses more pools than it has slots for spills the one it used least
+        // recently (unless that pool has been collected: then its records are released).
+        if (RecordCaches.Install(cache) is { } evicted && evicted.TryGetPool(out IFinishRecordPool? pool))
         {
-            evicted.Pool.SpillAll(evicted);
+            pool.SpillAll(evicted);
         }
 
         return cache;
@@ -108,79 +150,17 @@ public sealed partial class FinishRecordPool<T>
         }
     }
 
-    // The cache is empty: take a batch from the shared pool (charging the bound once), or the
-    // records of threads that have ended. False when no record is free to this thread.
-    private bool Refill(RecordCache cache)
+    // The fields against each other; under the lock.
+    [Conditional("DEBUG")]
+    private void AssertInvariants()
     {
+        Debug.Assert(Monitor.IsEntered(_caches));
         int available = Volatile.Read(ref _available);
-        while (available > 0)
+        Debug.Assert(available >= 0 && available <= _capacity, $"the shared pool claims {available} of {_capacity} records");
+        foreach (RecordCache cache in _caches)
         {
-            int take = Math.Min(available, _refillBatch);
-            int seen = Interlocked.CompareExchange(ref _available, available - take, available);
-            if (seen == available)
-            {
-                int taken = 0;
-                try
-                {
-                    for (; taken < take; taken++)
-                    {
-                        T record = _shared.Get(); // creates one if a reset failed earlier: the factory may throw
-                        cache.Items[cache.Count++].Record = record;
-                    }
-                }
-                catch
-                {
-                    Interlocked.Add(ref _available, take - taken); // the batch's untaken part is free again
-                    throw;
-                }
-
-                return true;
-            }
-
-            available = seen;
+            int count = Volatile.Read(ref cache.Count);
+            Debug.Assert(count >= 0 && count <= cache.Items.Length, $"a cache claims {count} records");
         }
-
-        return ReclaimFromEndedThreads(cache);
-    }
-
-    private bool ReclaimFromEndedThreads(RecordCache cache)
-    {
-        bool othersHoldRecords = false;
-        lock (_caches)
-        {
-            for (int i = _caches.Count - 1; i >= 0; i--)
-            {
-                RecordCache other = _caches[i];
-                if (other == cache || other.Count == 0)
-                {
-                    continue;
-                }
-
-                if (other.Owner.IsAlive)
-                {
-                    othersHoldRecords = true;
-                    continue;
-                }
-
-                // Its thread has ended: nothing else can touch its records any more.
-                while (other.Count > 0 && cache.Count < cache.Items.Length)
-                {
-                    cache.Items[cache.Count++].Record = other.Items[--other.Count].Record;
-                    other.Items[other.Count].Record = null;
-                }
-
-                if (other.Count == 0)
-                {
-                    Forget(i);
-                }
-            }
-        }
-
-        if (cache.Count == 0 && othersHoldRecords)
-        {
-            Volatile.Write(ref _demand, 1);
-        }
-
-        return cache.Count != 0;
     }
 }

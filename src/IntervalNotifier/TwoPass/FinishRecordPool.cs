@@ -32,12 +32,12 @@ internal interface IFinishRecordPool
 /// <see cref="DefaultObjectPool{T}"/> (Microsoft.Extensions.ObjectPool). In front of it each
 /// thread keeps a cache of free records: a start pass's rents and the finish pass's returns run
 /// on the invalidating thread, so in steady state they are a push and a pop on that thread's
-/// cache — no atomic operation, no shared cache line. A cache refills from the shared pool in
-/// batches (the bound is charged once per batch) and spills back when it is full. A free record
-/// sits in the cache of the thread that returned it: a rent on another thread, finding the
-/// shared pool empty, takes the records of threads that have ended and otherwise fails (and asks
-/// the other threads to spill at their next return) — so while several threads share a pool, a
-/// rent may fail with fewer than <see cref="Capacity"/> records out, as an allocation may.
+/// cache — no atomic operation, no shared cache line. A free record sits in the cache of the
+/// thread that returned it (or in the shared pool, when that cache is full or another thread
+/// rented the record). The bound is the capacity, nothing less: a rent that finds its own cache
+/// and the shared pool empty takes records from the caches of the other threads — live and idle,
+/// blocked, or ended — and fails only when <see cref="Capacity"/> records are out. Such a rent
+/// is slow (a lock and a process-wide memory barrier); it is the rare path.
 /// </para>
 /// <para>
 /// A rented record that a start pass returns goes back to the pool right after its finish call,
@@ -47,7 +47,13 @@ internal interface IFinishRecordPool
 /// cleared); a record that cannot be reset is dropped, and a new one is created in its place
 /// when it is needed.
 /// </para>
-/// <para>Thread-safe. Renting and returning never wait for a record; they take a short lock only on a thread's first rent and when the shared pool is empty (to take over the records of ended threads).</para>
+/// <para>
+/// Thread-safe. Renting and returning never wait for a record; they take a short lock only on a
+/// thread's first rent, when the calling thread's cache and the shared pool are empty (to take
+/// records from other threads' caches), and while another thread is taking records from the
+/// calling thread's cache. A pool that nothing references any more is collected, whichever
+/// threads used it.
+/// </para>
 /// </remarks>
 [DebuggerDisplay("Rented = {Rented} of {Capacity}, Failures = {Failures}")]
 [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The constructors differ by a required parameter (the factory), so no call is ambiguous.")]
@@ -60,8 +66,18 @@ public sealed partial class FinishRecordPool<[DynamicallyAccessedMembers(Dynamic
     private readonly DefaultObjectPool<T> _shared;
     private readonly AllocationFaults? _faults;
     private readonly int _capacity;
-    private readonly int _refillBatch;
+
+    // The caches of the threads that rented from this pool (live ones, and ended ones that still
+    // hold records); also the pool's lock: stealing, binding, dropping and spilling whole caches
+    // happen under it.
     private readonly List<RecordCache> _caches = [];
+
+    // Identifies the pool in the threads' cache slots without keeping it alive.
+    private readonly long _id = RecordCaches.NewPoolId();
+
+    // Releases the caches' records once this pool is collected (live threads' slots may hold the caches).
+    [SuppressMessage("CodeQuality", "IDE0052:Remove unread private members", Justification = "It works by being finalized with the pool.")]
+    private readonly CacheReleaser _releaser;
 
     // The cache of the first thread that used the pool — usually the one that invalidates —
     // found by comparing the calling thread with its owner instead of by the thread-static slot
@@ -70,13 +86,10 @@ public sealed partial class FinishRecordPool<[DynamicallyAccessedMembers(Dynamic
     private RecordCache? _home;
     private readonly string _metricName;
 
-    // The records in the shared pool: the rest are rented or in a thread's cache. Charged per
-    // batch when a cache refills, refunded when records spill back.
+    // The records in the shared pool (or places for new ones, after a failed reset): the rest
+    // are rented or in a thread's cache. Decremented before a record is taken from the shared
+    // pool, incremented after one is put back, so it never counts a record that is not there.
     private int _available;
-
-    // Set by a rent that failed while other threads' caches held free records: a thread that
-    // sees it at a return spills its cache.
-    private int _demand;
 
     private long _failures;
 
@@ -107,7 +120,7 @@ public sealed partial class FinishRecordPool<[DynamicallyAccessedMembers(Dynamic
         ArgumentNullException.ThrowIfNull(factory);
         _capacity = capacity;
         _faults = ReferenceEquals(faults, AllocationFaults.None) ? null : faults;
-        _refillBatch = Math.Clamp(capacity / 4, 1, 16);
+        _releaser = new CacheReleaser(_caches);
         _shared = new DefaultObjectPool<T>(new Policy(factory), capacity);
         _metricName = PoolMetrics.Register(this, typeof(T).Name);
 
@@ -152,7 +165,7 @@ public sealed partial class FinishRecordPool<[DynamicallyAccessedMembers(Dynamic
         }
     }
 
-    /// <summary>How many rents failed, by fault injection or because no record was free.</summary>
+    /// <summary>How many rents failed, by fault injection or because <see cref="Capacity"/> records were out.</summary>
     public long Failures => Interlocked.Read(ref _failures);
 
     string IPoolMetricsSource.Name => _metricName;
@@ -173,12 +186,13 @@ public sealed partial class FinishRecordPool<[DynamicallyAccessedMembers(Dynamic
     }
 
     /// <summary>
-    /// Rents a record, unless fault injection fails this take or no record is free. Never waits
-    /// for a record; allocates nothing (the first rent on a thread creates that thread's cache,
-    /// under a short lock). In steady state a pop from the calling thread's cache: no atomic operation.
+    /// Rents a record, unless fault injection fails this take or <see cref="Capacity"/> records
+    /// are out. Never waits for a record; allocates nothing (the first rent on a thread creates
+    /// that thread's cache, under a short lock). In steady state a pop from the calling thread's
+    /// cache: no atomic operation.
     /// </summary>
     /// <param name="record">The record, with <see cref="FinishRecord.Subscription"/> unset; <see langword="null"/> on failure.</param>
-    /// <returns><see langword="false"/> when no record is available: finish the work synchronously and return no record.</returns>
+    /// <returns><see langword="false"/> when no record is available (all <see cref="Capacity"/> are out, or a fault was injected): finish the work synchronously and return no record.</returns>
     /// <exception cref="Exception">The record factory threw while creating a record in place of one whose reset failed; the pool is unchanged by the failed creation.</exception>
     public bool TryRent([NotNullWhen(true)] out T? record)
     {
@@ -190,17 +204,21 @@ public sealed partial class FinishRecordPool<[DynamicallyAccessedMembers(Dynamic
         }
 
         RecordCache cache = CacheOfCallingThread(null);
-        if (cache.Count == 0 && !Refill(cache))
+        if (cache.TryEnter())
         {
-            return Fail(out record);
+            int count = cache.Count;
+            if (count != 0)
+            {
+                T popped = Unsafe.As<T>(cache.Items[--count].Record)!; // only this pool's records are in its caches
+                cache.Count = count;
+                cache.Exit();
+                return Lend(cache, popped, out record);
+            }
+
+            cache.Exit();
         }
 
-        T rented = Unsafe.As<T>(cache.Items[--cache.Count].Record)!; // only this pool's records are in its caches
-        cache.Rented++;
-        rented._rentThread = cache.OwnerId;
-        Volatile.Write(ref rented._pool, this);
-        record = rented;
-        return true;
+        return RentSlow(cache, out record);
     }
 
     /// <summary>
@@ -263,9 +281,8 @@ public sealed partial class FinishRecordPool<[DynamicallyAccessedMembers(Dynamic
     }
 
     // Resets a held record and puts it where it can be rented again: the calling thread's
-    // cache, or — when that is full, when other threads wait for records, or when another thread
-    // rented it (so that records do not gather in the caches of threads that never rent) — the
-    // shared pool.
+    // cache, or — when that is full, or when another thread rented it (so that records do not
+    // gather in the caches of threads that never rent) — the shared pool.
     private void ReturnHeld(T record, Thread? callingThread)
     {
         RecordCache? cache = FindCache(callingThread);
@@ -301,19 +318,26 @@ public sealed partial class FinishRecordPool<[DynamicallyAccessedMembers(Dynamic
         {
             Interlocked.Increment(ref _available); // the shared pool creates a new one when needed
         }
-        else if (cache is not null && cache.Count < cache.Items.Length && record._rentThread == cache.OwnerId && Volatile.Read(ref _demand) == 0)
+        else if (cache is null || record._rentThread != cache.OwnerId || !TryPush(cache, record))
         {
-            cache.Items[cache.Count++].Record = record;
-        }
-        else
-        {
-            Spill(cache, record);
+            ReturnToShared(record);
         }
 
         if (resetFailure is not null)
         {
             ExceptionDispatchInfo.Throw(resetFailure);
         }
+    }
+
+    // The rent's bookkeeping, once it has its record.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool Lend(RecordCache cache, T rented, [NotNullWhen(true)] out T? record)
+    {
+        cache.Rented++;
+        rented._rentThread = cache.OwnerId;
+        Volatile.Write(ref rented._pool, this);
+        record = rented;
+        return true;
     }
 
     private bool Fail(out T? record)

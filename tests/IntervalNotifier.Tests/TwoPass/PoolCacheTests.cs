@@ -191,7 +191,7 @@ public sealed class PoolCacheTests
     }
 
     [Fact]
-    public void RecordsCachedByALiveThread_AreSpilledAtItsNextReturn_AfterARentElsewhereFailed()
+    public void RecordsCachedByABlockedThread_AreTakenByARentElsewhere_WhileItHoldsOneRecord()
     {
         var pool = new FinishRecordPool<DeviceRecord>(3);
         using var holding = new ManualResetEventSlim();
@@ -207,21 +207,25 @@ public sealed class PoolCacheTests
             pool.Return(mine[0]);
             pool.Return(mine[1]); // two free records wait in this thread's cache
             holding.Set();
-            Assert.True(Waiting.For(returnLast));
-            pool.Return(mine[2]); // sees the demand: spills
+            Assert.True(Waiting.For(returnLast)); // blocked: it never comes back to the pool on its own
+            pool.Return(mine[2]); // a push onto its cache, emptied by the steals meanwhile
         });
 
         Assert.True(Waiting.For(holding));
-        Assert.False(pool.TryRent(out _)); // free records exist, but in the other thread's cache
-        returnLast.Set();
-        Waiting.Completes(other, "the other thread");
         var here = new List<DeviceRecord>();
-        for (int i = 0; i < 3; i++)
+        for (int i = 0; i < 2; i++)
         {
-            Assert.True(pool.TryRent(out DeviceRecord? r), $"rent {i} after the spill");
+            Assert.True(pool.TryRent(out DeviceRecord? r), $"rent {i}: a free record waits in the other thread's cache");
             here.Add(r);
         }
 
+        Assert.False(pool.TryRent(out _)); // now all three are out
+        Assert.Equal(3, pool.Rented);
+        returnLast.Set();
+        Waiting.Completes(other, "the other thread");
+        Assert.True(pool.TryRent(out DeviceRecord? last)); // the one it returned, from its cache
+        Assert.DoesNotContain(last, here);
+        here.Add(last);
         here.ForEach(pool.Return);
         Assert.Equal(0, pool.Rented);
     }
