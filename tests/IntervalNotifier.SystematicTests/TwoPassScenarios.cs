@@ -247,9 +247,10 @@ public sealed class TwoPassScenarios(ITestOutputHelper output)
         Specification.Assert(pool.Rented == 0, $"{pool.Rented} records not returned");
     }
 
-    [Fact]
-    public void S6_PoolSteal_RentsReachRecordsInLiveAndParkedThreadsCaches_NeverTwice() =>
-        Systematic.AssertNoBug(PoolSteal, 406, output, raceChecking: true);
+    [Theory]
+    [MemberData(nameof(Systematic.Seeds), MemberType = typeof(Systematic))]
+    public void S6_PoolSteal_RentsReachRecordsInLiveAndParkedThreadsCaches_NeverTwice(uint seed) =>
+        Systematic.AssertNoBug(PoolSteal, seed, output, raceChecking: true);
 
     private sealed class Item(int id) : TreiberStackNode<Item>
     {
