@@ -29,7 +29,7 @@ public static class ReplayCommand
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
     /// <summary>The address spaces compared, the library first.</summary>
-    internal static readonly (string Name, Func<IReplaySpace> Create)[] Spaces =
+    public static readonly (string Name, Func<IReplaySpace> Create)[] Spaces =
     [
         ("AddressSpace", () => new LibraryReplaySpace()),
         ("AVL tree", () => new AvlReplaySpace()),
