@@ -198,6 +198,10 @@ public sealed class StraceParser
             {
                 Problem(number, "not a system call");
             }
+            else if (!StraceArguments.TrySplit(text, open, out _, out _))
+            {
+                Problem(number, $"{name}: no closing ') = result' (truncated line?)");
+            }
             else
             {
                 IgnoredLines++;
