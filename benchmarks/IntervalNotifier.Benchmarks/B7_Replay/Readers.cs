@@ -62,7 +62,7 @@ internal sealed class Readers(LiveMappings live, int count)
             state = Next(state);
             if (live.Pick(state) is not { } mapping || mapping.Samples == 0)
             {
-                Thread.Yield();
+                Thread.SpinWait(16); // nothing mapped yet: spin (a yield can hand the core away for longer than a short replay)
                 continue;
             }
 

@@ -17,7 +17,7 @@ public static class ReplayCommand
           the library's AddressSpace and over the baselines, and prints one table.
         options:
           --readers N     fault-handler threads running the §3 fault path meanwhile (default 1)
-          --repeat N      measured replays per address space, after 0.5 s of warm-up replays;
+          --repeat N      measured replays per address space, after 2 s of warm-up replays;
                           each step's fastest time counts (default 5)
           --quick         CI smoke: one warm-up and one measured replay of each trace
                           (figures not meant for publishing)
@@ -41,7 +41,7 @@ public static class ReplayCommand
     {
         int readers = 1, repeat = 5, maxCalls = int.MaxValue;
         bool check = false, quick = false;
-        var warmUp = TimeSpan.FromMilliseconds(500);
+        var warmUp = TimeSpan.FromSeconds(2);
         string? outDirectory = null;
         var files = new List<string>();
         try
@@ -173,22 +173,23 @@ public static class ReplayCommand
         ReplayPlan plan = ReplayPlanner.Plan(parser.Calls.Take(maxCalls));
         Console.WriteLine($"{name}: {plan.Events:N0} calls in {plan.ProcessCount} process{(plan.ProcessCount == 1 ? "" : "es")}, {plan.Invalidations:N0} invalidations, {plan.Subscribes:N0} subscribes; replaying…");
 
-        // Warm-up replays of each (until the JIT's tiers have settled: at least warmUp of
-        // replaying, and one replay), then the measured replays, interleaved so that a slower
-        // stretch of the machine hits them all.
+        // Warm-up replays (the JIT's tiers, the first growth of every array): at least one of
+        // each, interleaved for warmUp, so that none of them is measured before the JIT has
+        // settled more than another; then the measured replays, interleaved too, so that a
+        // slower stretch of the machine hits them all.
         var measured = new List<ReplayRun>[Spaces.Length];
         var published = new long[Spaces.Length];
         var kept = new long[Spaces.Length];
-        for (int s = 0; s < Spaces.Length; s++)
+        long started = Stopwatch.GetTimestamp();
+        do
         {
-            measured[s] = [];
-            long started = Stopwatch.GetTimestamp();
-            do
+            for (int s = 0; s < Spaces.Length; s++)
             {
+                measured[s] ??= [];
                 Record(s, ReplayRunner.Run(plan, Spaces[s].Create, readers));
             }
-            while (Stopwatch.GetElapsedTime(started) < warmUp);
         }
+        while (Stopwatch.GetElapsedTime(started) < warmUp);
 
         for (int pass = 0; pass < repeat; pass++)
         {

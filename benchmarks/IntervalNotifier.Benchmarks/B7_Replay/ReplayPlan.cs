@@ -54,6 +54,9 @@ public sealed class ReplayPlan
     /// <summary>Mappings placed over live ones (MAP_FIXED or an overlapping mremap target): an Unmap first.</summary>
     public required int FixedOverLive { get; init; }
 
+    /// <summary>The most subscriptions one process had at once.</summary>
+    public required int PeakSubscriptions { get; init; }
+
     /// <summary>The number of invalidation steps.</summary>
     public int Invalidations => Ops.Count(o => o.Kind == ReplayOpKind.Invalidate);
 

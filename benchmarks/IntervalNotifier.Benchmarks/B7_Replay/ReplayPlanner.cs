@@ -31,6 +31,7 @@ public sealed class ReplayPlanner
     private int _mappings;
     private int _events;
     private int _fixedOverLive;
+    private int _peak;
 
     private sealed class Process(int index, int leader)
     {
@@ -124,6 +125,7 @@ public sealed class ReplayPlanner
             Events = _events,
             CallCounts = _counts,
             FixedOverLive = _fixedOverLive,
+            PeakSubscriptions = _peak,
         };
     }
 
@@ -260,6 +262,7 @@ public sealed class ReplayPlanner
     {
         int id = _mappings++;
         process.Map.Add(id, start, end);
+        _peak = Math.Max(_peak, process.Map.Mappings.Count);
         _ops.Add(new ReplayOp(ReplayOpKind.Subscribe, process.Index, id, start, end));
     }
 
