@@ -8,6 +8,7 @@ namespace IntervalNotifier.Benchmarks;
 /// then B1's many invalidations at once. <c>many …</c>: only the latter.
 /// <c>suites …</c>: the BenchmarkDotNet suites B2–B6, with BenchmarkDotNet's own options.
 /// <c>plot b2|b3 REPORT.csv OUT.png</c>: the log-log plots of docs/benchmarks.md from a suite's CSV report.
+/// <c>replay [options] TRACE…</c>: B7, strace recordings of real programs replayed over the library and the baselines.
 /// </summary>
 public static class Program
 {
@@ -17,6 +18,11 @@ public static class Program
         {
             BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args[1..], SuiteConfig.Create());
             return 0;
+        }
+
+        if (args.Length > 0 && args[0] == "replay")
+        {
+            return B7_Replay.ReplayCommand.Run(args[1..]);
         }
 
         if (args.Length > 0 && args[0] == "plot")
