@@ -41,8 +41,7 @@ public static class FaultLoop
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            ValueTask<ulong> begin = subscription.ReadBeginAsync(cancellationToken);
-            ulong sequence = begin.IsCompleted ? begin.Result : begin.AsTask().GetAwaiter().GetResult();
+            ulong sequence = ReadBegin(subscription, cancellationToken);
             TCopy copy = read(state);
             lock (mirrorLock)
             {
@@ -53,6 +52,19 @@ public static class FaultLoop
                 }
             }
         }
+    }
+
+    // Without a token that can be cancelled, the blocking ReadBegin (a monitor wait) rather than
+    // blocking on a task.
+    private static ulong ReadBegin(IntervalSubscription subscription, CancellationToken cancellationToken)
+    {
+        if (!cancellationToken.CanBeCanceled)
+        {
+            return subscription.ReadBegin();
+        }
+
+        ValueTask<ulong> begin = subscription.ReadBeginAsync(cancellationToken);
+        return begin.IsCompleted ? begin.Result : begin.AsTask().GetAwaiter().GetResult();
     }
 
     /// <summary>As <see cref="Run{TState, TCopy}"/>, without state.</summary>

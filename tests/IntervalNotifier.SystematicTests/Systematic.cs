@@ -44,6 +44,13 @@ public static class Systematic
             .WithMaxSchedulingSteps(20_000)
             .WithMemoryAccessRaceCheckingEnabled(raceChecking);
 
+        // INTERVALNOTIFIER_COYOTE_DEBUG=1: a few schedules with Coyote's debug log, to find uncontrolled concurrency.
+        if (Environment.GetEnvironmentVariable("INTERVALNOTIFIER_COYOTE_DEBUG") == "1")
+        {
+            configuration = configuration.WithTestingIterations(3).WithVerbosityEnabled(Microsoft.Coyote.Logging.VerbosityLevel.Debug)
+                .WithConsoleLoggingEnabled().WithUncontrolledInvocationStackTraceLoggingEnabled();
+        }
+
         // INTERVALNOTIFIER_COYOTE_REPLAY=<trace file> replays the schedule a failure saved.
         string? replay = Environment.GetEnvironmentVariable("INTERVALNOTIFIER_COYOTE_REPLAY");
         if (!string.IsNullOrEmpty(replay))

@@ -74,8 +74,7 @@ public sealed partial class CoherentCache<TValue>
                     if (RunningInvalidationToWaitFor(production) is { } region)
                     {
                         _metrics.InvalidationWait();
-                        ValueTask<ulong> wait = region.Subscription.ReadBeginAsync(cancellationToken); // throws at once for a self-wait
-                        _ = wait.IsCompleted ? wait.Result : wait.AsTask().GetAwaiter().GetResult();
+                        WaitForPeriodEnd(region.Subscription, cancellationToken);
                         continue;
                     }
 
@@ -334,6 +333,24 @@ public sealed partial class CoherentCache<TValue>
         }
 
         _metrics.ProductionWait();
+    }
+
+    // The region's ReadBegin waits until the running odd period ends; it throws at once for a
+    // self-wait. Without a token that can be cancelled, the blocking form (a monitor wait) rather
+    // than blocking on a task.
+    private static void WaitForPeriodEnd(IntervalSubscription subscription, CancellationToken cancellationToken)
+    {
+        if (!cancellationToken.CanBeCanceled)
+        {
+            subscription.ReadBegin();
+            return;
+        }
+
+        ValueTask<ulong> wait = subscription.ReadBeginAsync(cancellationToken);
+        if (!wait.IsCompleted)
+        {
+            wait.AsTask().GetAwaiter().GetResult();
+        }
     }
 
     private static bool TakeOutcome(Production<TValue> production, out TValue value)
