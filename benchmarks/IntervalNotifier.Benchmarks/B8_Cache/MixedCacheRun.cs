@@ -227,7 +227,7 @@ public static class MixedCacheRun
     public static string Table(IReadOnlyList<MixedCacheRow> rows)
     {
         var text = new StringBuilder();
-        text.AppendLine("| keys | cache | lookups/s | hit rate | productions | p50 | p99 | p99.9 | max | writes/s | stale |");
+        text.AppendLine("| key draw | cache | lookups/s | hit rate | productions | p50 | p99 | p99.9 | max | writes/s | stale |");
         text.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (MixedCacheRow r in rows)
         {
