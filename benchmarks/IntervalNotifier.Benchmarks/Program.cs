@@ -1,12 +1,14 @@
 using BenchmarkDotNet.Running;
 using IntervalNotifier.Benchmarks.B1_MultiDevice;
+using IntervalNotifier.Benchmarks.B8_Cache;
 
 namespace IntervalNotifier.Benchmarks;
 
 /// <summary>
 /// No arguments (or <c>b1 …</c>): the multi-device comparison (B1), the headline demonstration,
 /// then B1's many invalidations at once. <c>many …</c>: only the latter.
-/// <c>suites …</c>: the BenchmarkDotNet suites B2–B6, with BenchmarkDotNet's own options.
+/// <c>suites …</c>: the BenchmarkDotNet suites (B2–B6, B8), with BenchmarkDotNet's own options.
+/// <c>cache …</c>: B8's mixed run (readers, a writer that invalidates, the coherent cache against a hand-written one).
 /// <c>plot b2|b3 REPORT.csv OUT.png</c>: the log-log plots of docs/benchmarks.md from a suite's CSV report.
 /// <c>replay [options] TRACE…</c>: B7, strace recordings of real programs replayed over the library and the baselines.
 /// </summary>
@@ -20,9 +22,15 @@ public static class Program
             return 0;
         }
 
+<<<<<<< HEAD
         if (args.Length > 0 && args[0] == "replay")
         {
             return B7_Replay.ReplayCommand.Run(args[1..]);
+=======
+        if (args.Length > 0 && args[0] == "cache")
+        {
+            return MixedCacheRun.RunVerb(args[1..]);
+>>>>>>> b8-cache
         }
 
         if (args.Length > 0 && args[0] == "plot")

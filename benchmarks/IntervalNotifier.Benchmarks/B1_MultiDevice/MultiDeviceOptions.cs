@@ -113,7 +113,8 @@ public sealed record MultiDeviceOptions
     public const string Usage = """
         Usage: IntervalNotifier.Benchmarks [b1] [options]        B1: the multi-device comparison, then many invalidations at once
                IntervalNotifier.Benchmarks many [options]        only B1's many-invalidations-at-once part
-               IntervalNotifier.Benchmarks suites [BDN options]  the BenchmarkDotNet suites B2–B6
+               IntervalNotifier.Benchmarks suites [BDN options]  the BenchmarkDotNet suites B2–B6, B8
+               IntervalNotifier.Benchmarks cache [options]       B8's mixed run (cache --help for its options)
 
         The multi-device comparison times one invalidation (begin + end) of N devices on one range,
         in four modes interleaved iteration by iteration:
