@@ -22,15 +22,14 @@ public static class Program
             return 0;
         }
 
-<<<<<<< HEAD
         if (args.Length > 0 && args[0] == "replay")
         {
             return B7_Replay.ReplayCommand.Run(args[1..]);
-=======
+        }
+
         if (args.Length > 0 && args[0] == "cache")
         {
             return MixedCacheRun.RunVerb(args[1..]);
->>>>>>> b8-cache
         }
 
         if (args.Length > 0 && args[0] == "plot")
