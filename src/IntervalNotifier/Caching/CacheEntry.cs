@@ -1,3 +1,5 @@
+using IntervalNotifier.Collections;
+
 namespace IntervalNotifier.Caching;
 
 /// <summary>One cached value, listed in the regions its key spans and in the cache's CLOCK ring.</summary>
@@ -11,6 +13,12 @@ internal sealed class CacheEntry<TValue>(CacheKey key, TValue value)
 
     /// <summary>Its value.</summary>
     public readonly TValue Value = value;
+
+    /// <summary>Its handle in the first region its key spans; guarded by the cache's lock.</summary>
+    public IntervalTreeHandle FirstHandle;
+
+    /// <summary>Its handles in the other regions its key spans, in order (<see langword="null"/> when it spans one); guarded by the cache's lock.</summary>
+    public IntervalTreeHandle[]? MoreHandles;
 
     /// <summary>The next entry of the CLOCK ring; guarded by the cache's lock.</summary>
     public CacheEntry<TValue>? Next;

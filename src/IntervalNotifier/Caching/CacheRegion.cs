@@ -1,3 +1,5 @@
+using IntervalNotifier.Collections;
+
 namespace IntervalNotifier.Caching;
 
 /// <summary>
@@ -32,8 +34,11 @@ internal sealed class CacheRegion<TValue> : IIntervalInvalidator
     /// </summary>
     public ulong BornInPeriod { get; set; }
 
-    /// <summary>The entries whose keys overlap the region.</summary>
-    public HashSet<CacheEntry<TValue>> Entries { get; } = new(ReferenceEqualityComparer.Instance);
+    /// <summary>
+    /// The entries whose keys overlap the region, indexed by their keys: an invalidation visits
+    /// only the entries it overlaps, however many the region holds.
+    /// </summary>
+    public IntervalTree<CacheEntry<TValue>> Entries { get; } = new();
 
     /// <summary>The productions whose keys overlap the region.</summary>
     public List<Production<TValue>> Productions { get; } = [];

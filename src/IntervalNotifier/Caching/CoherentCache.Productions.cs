@@ -43,9 +43,11 @@ public sealed partial class CoherentCache<TValue>
             Lookup lookup;
             CacheEntry<TValue>? entry;
             Production<TValue> production;
+            Task? joined;
+            CacheRegion<TValue>? waitFor;
             lock (_sync)
             {
-                lookup = EnterLocked(key, out entry, out production);
+                lookup = EnterLocked(key, out entry, out production, out joined, out waitFor);
             }
 
             if (lookup == Lookup.Hit)
@@ -56,22 +58,29 @@ public sealed partial class CoherentCache<TValue>
             if (lookup == Lookup.Join)
             {
                 BeforeJoin();
-                production.Done.Task.Wait(cancellationToken);
-                if (TakeOutcome(production, out TValue joined))
+                joined!.Wait(cancellationToken);
+                if (TakeOutcome(production, out TValue value))
                 {
-                    return joined;
+                    return value;
                 }
 
                 continue; // its producer was cancelled: start over
             }
 
             bool concluded = false;
+            bool first = true;
             try
             {
                 while (true)
                 {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    if (RunningInvalidationToWaitFor(production) is { } region)
+                    if (!first)
+                    {
+                        cancellationToken.ThrowIfCancellationRequested();
+                        waitFor = RunningInvalidationToWaitFor(production);
+                    }
+
+                    first = false;
+                    if (waitFor is { } region)
                     {
                         _metrics.InvalidationWait();
                         WaitForPeriodEnd(region.Subscription, cancellationToken);
@@ -119,9 +128,11 @@ public sealed partial class CoherentCache<TValue>
             Lookup lookup;
             CacheEntry<TValue>? entry;
             Production<TValue> production;
+            Task? joined;
+            CacheRegion<TValue>? waitFor;
             lock (_sync)
             {
-                lookup = EnterLocked(key, out entry, out production);
+                lookup = EnterLocked(key, out entry, out production, out joined, out waitFor);
             }
 
             if (lookup == Lookup.Hit)
@@ -132,22 +143,29 @@ public sealed partial class CoherentCache<TValue>
             if (lookup == Lookup.Join)
             {
                 BeforeJoin();
-                await production.Done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-                if (TakeOutcome(production, out TValue joined))
+                await joined!.WaitAsync(cancellationToken).ConfigureAwait(false);
+                if (TakeOutcome(production, out TValue value))
                 {
-                    return joined;
+                    return value;
                 }
 
                 continue;
             }
 
             bool concluded = false;
+            bool first = true;
             try
             {
                 while (true)
                 {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    if (RunningInvalidationToWaitFor(production) is { } region)
+                    if (!first)
+                    {
+                        cancellationToken.ThrowIfCancellationRequested();
+                        waitFor = RunningInvalidationToWaitFor(production);
+                    }
+
+                    first = false;
+                    if (waitFor is { } region)
                     {
                         _metrics.InvalidationWait();
                         await region.Subscription.ReadBeginAsync(cancellationToken).ConfigureAwait(false);
@@ -188,10 +206,12 @@ public sealed partial class CoherentCache<TValue>
 
     // Under the lock: the entry, another lookup's production of the key, or a new production of
     // ours, registered in the cache and in every region the key spans (subscribed if need be).
-    private Lookup EnterLocked(CacheKey key, out CacheEntry<TValue>? entry, out Production<TValue> production)
+    private Lookup EnterLocked(CacheKey key, out CacheEntry<TValue>? entry, out Production<TValue> production, out Task? joined, out CacheRegion<TValue>? waitFor)
     {
         Debug.Assert(Monitor.IsEntered(_sync));
         ObjectDisposedException.ThrowIf(_disposed, this);
+        joined = null;
+        waitFor = null;
         if (_entries.TryGetValue(key, out entry))
         {
             entry.Touch();
@@ -202,6 +222,7 @@ public sealed partial class CoherentCache<TValue>
         if (_productions.TryGetValue(key, out Production<TValue>? running))
         {
             production = running;
+            joined = running.Join();
             return Lookup.Join;
         }
 
@@ -225,6 +246,7 @@ public sealed partial class CoherentCache<TValue>
             throw;
         }
 
+        waitFor = RunningInvalidationToWaitForLocked(production); // the first attempt's look, in the same lock pass
         return Lookup.Produce;
     }
 
@@ -236,27 +258,33 @@ public sealed partial class CoherentCache<TValue>
         lock (_sync)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            ulong sequence = _space.Sequence;
-            if ((sequence & 1) != 0)
-            {
-                for (ulong index = production.Key.Start / _granularity; ; index++)
-                {
-                    CacheRegion<TValue> region = _regions[index];
-                    if (region.BornInPeriod == sequence || region.HitInPeriod(production.Key, sequence))
-                    {
-                        return region;
-                    }
+            return RunningInvalidationToWaitForLocked(production);
+        }
+    }
 
-                    if (index == production.Key.Last / _granularity)
-                    {
-                        break;
-                    }
+    private CacheRegion<TValue>? RunningInvalidationToWaitForLocked(Production<TValue> production)
+    {
+        Debug.Assert(Monitor.IsEntered(_sync));
+        ulong sequence = _space.Sequence;
+        if ((sequence & 1) != 0)
+        {
+            for (ulong index = production.Key.Start / _granularity; ; index++)
+            {
+                CacheRegion<TValue> region = _regions[index];
+                if (region.BornInPeriod == sequence || region.HitInPeriod(production.Key, sequence))
+                {
+                    return region;
+                }
+
+                if (index == production.Key.Last / _granularity)
+                {
+                    break;
                 }
             }
-
-            production.Invalidated = false;
-            return null;
         }
+
+        production.Invalidated = false;
+        return null;
     }
 
     // Under the lock, as the §3 fault path's ReadRetry: a production that an invalidation marked

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.ExceptionServices;
+using IntervalNotifier.Collections;
 
 namespace IntervalNotifier.Caching;
 
@@ -36,12 +37,9 @@ public sealed partial class CoherentCache<TValue>
                 }
             }
 
-            foreach (CacheEntry<TValue> entry in region.Entries)
+            foreach (CacheEntry<TValue> entry in region.Entries.Overlapping(range.Start, range.Last))
             {
-                if (entry.Key.Overlaps(range.Start, range.Last))
-                {
-                    (evicted ??= []).Add(entry);
-                }
+                (evicted ??= []).Add(entry);
             }
 
             if (evicted is not null)
@@ -113,10 +111,27 @@ public sealed partial class CoherentCache<TValue>
     {
         Debug.Assert(Monitor.IsEntered(_sync));
         _entries[entry.Key] = entry;
-        for (ulong index = entry.Key.Start / _granularity; ; index++)
+        ulong first = entry.Key.Start / _granularity;
+        ulong last = entry.Key.Last / _granularity;
+        if (last != first)
         {
-            _regions[index].Entries.Add(entry); // the production held the region: it exists
-            if (index == entry.Key.Last / _granularity)
+            entry.MoreHandles = new IntervalTreeHandle[last - first];
+        }
+
+        for (ulong index = first; ; index++)
+        {
+            // The production held the region: it exists.
+            IntervalTreeHandle handle = _regions[index].Entries.Insert(entry.Key.Start, entry.Key.Last, entry);
+            if (index == first)
+            {
+                entry.FirstHandle = handle;
+            }
+            else
+            {
+                entry.MoreHandles![index - first - 1] = handle;
+            }
+
+            if (index == last)
             {
                 break;
             }
@@ -159,9 +174,11 @@ public sealed partial class CoherentCache<TValue>
 
         entry.Next = entry.Previous = null;
         Volatile.Write(ref _count, _count - 1);
-        for (ulong index = entry.Key.Start / _granularity; ; index++)
+        ulong first = entry.Key.Start / _granularity;
+        for (ulong index = first; ; index++)
         {
-            if (_regions.TryGetValue(index, out CacheRegion<TValue>? region) && region.Entries.Remove(entry) && region.IsIdle)
+            IntervalTreeHandle handle = index == first ? entry.FirstHandle : entry.MoreHandles![index - first - 1];
+            if (_regions.TryGetValue(index, out CacheRegion<TValue>? region) && region.Entries.Remove(handle) && region.IsIdle)
             {
                 MarkIdleLocked(region);
             }

@@ -30,13 +30,14 @@ internal sealed class Production<TValue>(CacheKey key)
     /// <summary>The key produced.</summary>
     public readonly CacheKey Key = key;
 
-    /// <summary>Completed when the outcome is set; waiters wait for it. Continuations run asynchronously, never under the cache's lock.</summary>
-    public readonly TaskCompletionSource Done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    // Made by the first lookup that joins (under the cache's lock, while the production is still
+    // listed), so that a miss nobody joins allocates none; completed when the outcome is set.
+    private TaskCompletionSource? _done;
 
     /// <summary>An invalidation overlapping the key began since the current attempt started; guarded by the cache's lock.</summary>
     public bool Invalidated;
 
-    /// <summary>How it ended; written before <see cref="Done"/> completes.</summary>
+    /// <summary>How it ended; written before the joiners are released.</summary>
     public ProductionOutcome Outcome;
 
     /// <summary>The value produced, when <see cref="Outcome"/> is <see cref="ProductionOutcome.Produced"/>.</summary>
@@ -45,7 +46,15 @@ internal sealed class Production<TValue>(CacheKey key)
     /// <summary>What the factory threw, when <see cref="Outcome"/> is <see cref="ProductionOutcome.Faulted"/>.</summary>
     public ExceptionDispatchInfo? Error;
 
-    /// <summary>Sets the outcome and releases the waiters.</summary>
+    /// <summary>
+    /// What a joining lookup waits for; completed when the outcome is set. Call under the cache's
+    /// lock while the production is listed (then its completion, which follows the unlisting,
+    /// sees it). Continuations run asynchronously, never under the cache's lock.
+    /// </summary>
+    /// <returns>The task.</returns>
+    public Task Join() => (_done ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+
+    /// <summary>Sets the outcome and releases the waiters (call after the production is unlisted).</summary>
     /// <param name="outcome">The outcome.</param>
     /// <param name="value">The value, for <see cref="ProductionOutcome.Produced"/>.</param>
     /// <param name="error">The exception, for <see cref="ProductionOutcome.Faulted"/>.</param>
@@ -54,6 +63,6 @@ internal sealed class Production<TValue>(CacheKey key)
         Outcome = outcome;
         Value = value;
         Error = error is null ? null : ExceptionDispatchInfo.Capture(error);
-        Done.TrySetResult();
+        Volatile.Read(ref _done)?.TrySetResult();
     }
 }
