@@ -115,6 +115,8 @@ public sealed record MultiDeviceOptions
                IntervalNotifier.Benchmarks many [options]        only B1's many-invalidations-at-once part
                IntervalNotifier.Benchmarks suites [BDN options]  the BenchmarkDotNet suites B2–B6, B8
                IntervalNotifier.Benchmarks cache [options]       B8's mixed run (cache --help for its options)
+               IntervalNotifier.Benchmarks replay [options] TRACE…  B7: replay strace traces (replay --help)
+               IntervalNotifier.Benchmarks plot b2|b3 REPORT.csv OUT.png  B2/B3 plots from BenchmarkDotNet's CSV reports
 
         The multi-device comparison times one invalidation (begin + end) of N devices on one range,
         in four modes interleaved iteration by iteration:
