@@ -10,8 +10,11 @@ internal static class Waiting
     /// Scales the stress tests' running times: INTERVALNOTIFIER_STRESS_SCALE (default 1; e.g.
     /// 0.25 under mutation testing, 10 for a long local run).
     /// </summary>
-    public static TimeSpan Stress(TimeSpan duration) =>
-        duration * (double.TryParse(Environment.GetEnvironmentVariable("INTERVALNOTIFIER_STRESS_SCALE"), System.Globalization.CultureInfo.InvariantCulture, out double scale) && scale > 0 ? scale : 1.0);
+    public static TimeSpan Stress(TimeSpan duration) => duration * StressScale;
+
+    /// <summary>INTERVALNOTIFIER_STRESS_SCALE, or 1 when it is unset or not a positive number.</summary>
+    public static double StressScale =>
+        double.TryParse(Environment.GetEnvironmentVariable("INTERVALNOTIFIER_STRESS_SCALE"), System.Globalization.CultureInfo.InvariantCulture, out double scale) && scale > 0 ? scale : 1.0;
 
     /// <summary>How long a test watches something that must not happen.</summary>
     public static readonly TimeSpan Watch = TimeSpan.FromMilliseconds(200);
