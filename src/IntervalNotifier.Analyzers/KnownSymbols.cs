@@ -9,6 +9,7 @@ internal sealed class KnownSymbols
         INamedTypeSymbol addressSpace,
         INamedTypeSymbol subscription,
         INamedTypeSymbol pool,
+        INamedTypeSymbol record,
         IMethodSymbol invalidate,
         IMethodSymbol invalidateStart,
         IMethodSymbol invalidateFinish,
@@ -19,6 +20,7 @@ internal sealed class KnownSymbols
         AddressSpace = addressSpace;
         Subscription = subscription;
         FinishRecordPool = pool;
+        FinishRecord = record;
         Invalidate = invalidate;
         InvalidateStart = invalidateStart;
         InvalidateFinish = invalidateFinish;
@@ -33,6 +35,8 @@ internal sealed class KnownSymbols
 
     /// <summary><c>FinishRecordPool&lt;T&gt;</c>, unbound.</summary>
     public INamedTypeSymbol FinishRecordPool { get; }
+
+    public INamedTypeSymbol FinishRecord { get; }
 
     public IMethodSymbol Invalidate { get; }
 
@@ -51,18 +55,19 @@ internal sealed class KnownSymbols
         INamedTypeSymbol? space = compilation.GetTypeByMetadataName("IntervalNotifier.AddressSpace");
         INamedTypeSymbol? subscription = compilation.GetTypeByMetadataName("IntervalNotifier.IntervalSubscription");
         INamedTypeSymbol? pool = compilation.GetTypeByMetadataName("IntervalNotifier.FinishRecordPool`1");
+        INamedTypeSymbol? record = compilation.GetTypeByMetadataName("IntervalNotifier.FinishRecord");
         INamedTypeSymbol? range = compilation.GetTypeByMetadataName("IntervalNotifier.InvalidationRange");
         IMethodSymbol? invalidate = Method(compilation, "IntervalNotifier.IIntervalInvalidator", "Invalidate");
         IMethodSymbol? start = Method(compilation, "IntervalNotifier.ITwoPassIntervalInvalidator", "InvalidateStart");
         IMethodSymbol? finish = Method(compilation, "IntervalNotifier.ITwoPassIntervalInvalidator", "InvalidateFinish");
         IMethodSymbol? finishAsync = Method(compilation, "IntervalNotifier.IAsyncTwoPassIntervalInvalidator", "InvalidateFinishAsync");
-        if (space is null || subscription is null || pool is null || invalidate is null || start is null || finish is null || finishAsync is null)
+        if (space is null || subscription is null || pool is null || record is null || invalidate is null || start is null || finish is null || finishAsync is null)
         {
             return null;
         }
 
         return new KnownSymbols(
-            space, subscription, pool, invalidate, start, finish, finishAsync,
+            space, subscription, pool, record, invalidate, start, finish, finishAsync,
             range?.GetMembers("Owner").OfType<IPropertySymbol>().FirstOrDefault(),
             range?.GetMembers("Event").OfType<IPropertySymbol>().FirstOrDefault());
     }

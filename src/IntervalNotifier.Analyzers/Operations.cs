@@ -108,4 +108,29 @@ internal static class Operations
         || reference.Parent is ISimpleAssignmentOperation assignment && ReferenceEquals(assignment.Target, reference)
         || reference.Parent is IArgumentOperation { Parameter.RefKind: RefKind.Out }
         || reference.Parent is IDeclarationExpressionOperation;
+
+    /// <summary>The descendants of <paramref name="operation"/> that run as part of it: lambdas and local functions are not entered.</summary>
+    public static IEnumerable<IOperation> DescendantsInSameFunction(this IOperation operation)
+    {
+        var stack = new Stack<IOperation>(operation.ChildOperations.Reverse());
+        while (stack.Count > 0)
+        {
+            IOperation next = stack.Pop();
+            yield return next;
+            if (next is not (IAnonymousFunctionOperation or ILocalFunctionOperation))
+            {
+                foreach (IOperation child in next.ChildOperations.Reverse())
+                {
+                    stack.Push(child);
+                }
+            }
+        }
+    }
+
+    /// <summary>Whether <paramref name="operation"/> suspends its method: <c>await</c>, <c>await using</c>, <c>await foreach</c>.</summary>
+    public static bool IsAwait(this IOperation operation) =>
+        operation is IAwaitOperation
+            or IUsingOperation { IsAsynchronous: true }
+            or IUsingDeclarationOperation { IsAsynchronous: true }
+            or IForEachLoopOperation { IsAsynchronous: true };
 }

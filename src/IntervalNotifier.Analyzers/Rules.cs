@@ -49,13 +49,13 @@ internal static class Rules
         WaitInCallbackId,
         "Do not unsubscribe or begin a read inside an invalidation callback",
         "'{0}' inside '{1}' waits for the invalidation that is running this callback and throws InvalidOperationException{2}",
-        "Invalidate, InvalidateStart and InvalidateFinish run inside an invalidation of the address space. Unsubscribe, Dispose and ReadBegin of a subscription it hit (and their awaitable forms) would wait for that invalidation to end, so they throw. To drop the subscription from its own callback, call UnsubscribeDeferred(): it never waits.");
+        "Invalidate, InvalidateStart and InvalidateFinish run inside an invalidation of the address space. Unsubscribing a subscription of it (Unsubscribe, Dispose, and their awaitable forms) and beginning a read on the subscription being invalidated would wait for that invalidation to end, so they throw. To drop a subscription from a callback, call UnsubscribeDeferred(): it never waits.");
 
     public static readonly DiagnosticDescriptor WaitInAsyncFinish = Create(
         WaitInAsyncFinishId,
         "Do not wait for the address space inside InvalidateFinishAsync",
-        "'{0}' inside InvalidateFinishAsync waits for the address space while the invalidation this finish belongs to is running{1}",
-        "InvalidateFinishAsync, its continuations included, is part of the running invalidation: an unsubscribe or read begin that would wait for it throws, and an invalidation begun there holds the running one open until it completes. Queue the work instead; to drop a subscription call UnsubscribeDeferred().");
+        "'{0}' inside InvalidateFinishAsync waits for the invalidation this finish belongs to and throws InvalidOperationException{1}",
+        "InvalidateFinishAsync, its continuations after an 'await' included, is part of the running invalidation: an unsubscribe of a subscription of the address space, or a read begin on the subscription being finished, would wait for that invalidation to end, so it throws (the awaitable forms from the call itself). To drop a subscription, call UnsubscribeDeferred(): it never waits.");
 
     public static readonly DiagnosticDescriptor RecordWithFalse = Create(
         RecordWithFalseId,
