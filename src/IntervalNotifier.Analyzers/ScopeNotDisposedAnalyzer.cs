@@ -97,9 +97,9 @@ public sealed class ScopeNotDisposedAnalyzer : DiagnosticAnalyzer
         };
     }
 
+    // declarator → declaration → declaration group → using statement or using declaration
     private static bool IsUsingDeclared(IVariableDeclaratorOperation declarator) =>
-        declarator.Parent?.Parent is IUsingDeclarationOperation
-        || declarator.Parent?.Parent?.Parent is IUsingOperation;
+        declarator.Parent?.Parent?.Parent is IUsingDeclarationOperation or IUsingOperation;
 
     // Fine when some use disposes it on every path (using, or Dispose in a finally) or hands it
     // on; reported when its only uses are Dispose calls outside finally blocks, or none.

@@ -73,8 +73,8 @@ public sealed class SyncScopeAcrossAwaitAnalyzer : DiagnosticAnalyzer
 
         if (parent is IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator })
         {
-            IOperation? group = declarator.Parent?.Parent;
-            return group switch
+            IOperation? owner = declarator.Parent?.Parent?.Parent; // declarator → declaration → group → owner
+            return owner switch
             {
                 IUsingOperation statement => [statement.Body],
                 IUsingDeclarationOperation declaration => RestOfBlock(declaration),
