@@ -30,7 +30,7 @@ internal static class Rules
     public static readonly DiagnosticDescriptor SyncScopeAcrossAwait = Create(
         SyncScopeAcrossAwaitId,
         "Do not hold a synchronous invalidation scope across 'await'",
-        "The scope from '{0}' belongs to the thread that began it but is still open at an 'await'; begin the bracket with BeginInvalidationAsync",
+        "The scope from '{0}' belongs to the thread that began it but is still open at an 'await'; end it before the 'await', or begin the bracket with BeginInvalidationAsync",
         "A bracket from BeginInvalidation or TryBeginInvalidation belongs to the thread that began it (self-wait detection relies on that). After an 'await' the code may run on another thread, where disposing the scope ends the bracket and then throws InvalidOperationException. A bracket from BeginInvalidationAsync belongs to no thread.");
 
     public static readonly DiagnosticDescriptor SequenceNotChecked = Create(
