@@ -58,7 +58,7 @@ public sealed class RecordReturnedAfterHandOffAnalyzer : DiagnosticAnalyzer
         }
     }
 
-    private static IInvocationOperation? PoolReturn(IOperation operation, KnownSymbols known) =>
+    internal static IInvocationOperation? PoolReturn(IOperation operation, KnownSymbols known) =>
         operation is IInvocationOperation { TargetMethod.Name: "Return", Arguments.Length: 1 } call
         && KnownSymbols.Is(call.TargetMethod, known.FinishRecordPool, "Return") ? call : null;
 
@@ -99,9 +99,9 @@ public sealed class RecordReturnedAfterHandOffAnalyzer : DiagnosticAnalyzer
         ControlFlowGraph graph = ControlFlowGraph.Create(body, cancellationToken);
         HandOff[] atStart = ForwardFlow.StatesAtStart(
             graph,
-            entry: HandOff.Empty,
-            unreached: HandOff.Empty,
-            initial: HandOff.Empty,
+            entry: HandOff.Entry,
+            unreached: HandOff.Entry, // a handler: as if nothing were held
+            initial: HandOff.None,
             join: HandOff.Join,
             transfer: (block, state) => ForwardFlow.Executed(block).Aggregate(state, (s, o) => s.After(o, finish, known)),
             EqualityComparer<HandOff>.Default);
@@ -116,51 +116,74 @@ public sealed class RecordReturnedAfterHandOffAnalyzer : DiagnosticAnalyzer
 
             HandOff state = ForwardFlow.Executed(block).Concat(ForwardFlow.FinallyBlocksOnReturn(graph, block).SelectMany(ForwardFlow.Executed))
                 .Aggregate(atStart[block.Ordinal], (s, o) => s.After(o, finish, known));
-            foreach ((ILocalSymbol record, IInvocationOperation call) in state.Returned)
+            foreach (PathState path in state.Paths)
             {
-                if (state.Held.Contains(record) && reported.Add(call))
+                foreach ((ILocalSymbol record, IInvocationOperation call) in path.Returned)
                 {
-                    yield return (record, call);
+                    if (SymbolEqualityComparer.Default.Equals(record, path.Held) && reported.Add(call))
+                    {
+                        yield return (record, call);
+                    }
                 }
             }
         }
     }
 
-    /// <summary>The locals the out parameter may hold, and the pool returns each local may have had since it was last assigned.</summary>
-    private sealed class HandOff(ImmutableHashSet<ILocalSymbol> held, ImmutableHashSet<(ILocalSymbol, IInvocationOperation)> returned) : IEquatable<HandOff>
+    /// <summary>The states the paths that reach a point may be in (a path's facts stay together, so that no two paths' facts are combined).</summary>
+    private sealed class HandOff(ImmutableHashSet<PathState> paths) : IEquatable<HandOff>
     {
-        public static readonly HandOff Empty = new(
-            ImmutableHashSet.Create<ILocalSymbol>(SymbolEqualityComparer.Default),
-            ImmutableHashSet<(ILocalSymbol, IInvocationOperation)>.Empty);
+        /// <summary>The method's entry: one path, nothing held, nothing returned.</summary>
+        public static readonly HandOff Entry = new([PathState.Start]);
 
-        public ImmutableHashSet<ILocalSymbol> Held => held;
+        /// <summary>No path (yet).</summary>
+        public static readonly HandOff None = new([]);
+
+        public ImmutableHashSet<PathState> Paths => paths;
+
+        public static HandOff Join(HandOff a, HandOff b) => new(a.Paths.Union(b.Paths));
+
+        public HandOff After(IOperation operation, IParameterSymbol finish, KnownSymbols known) =>
+            new(paths.Select(p => p.After(operation, finish, known)).ToImmutableHashSet());
+
+        public bool Equals(HandOff? other) => other is not null && paths.SetEquals(other.Paths);
+
+        public override bool Equals(object? obj) => Equals(obj as HandOff);
+
+        public override int GetHashCode() => paths.Count;
+    }
+
+    /// <summary>On one path: the local the out parameter holds (if any), and the pool returns of each local since it was last assigned.</summary>
+    private sealed class PathState(ILocalSymbol? held, ImmutableHashSet<(ILocalSymbol Record, IInvocationOperation Call)> returned) : IEquatable<PathState>
+    {
+        public static readonly PathState Start = new(null, []);
+
+        public ILocalSymbol? Held => held;
 
         public ImmutableHashSet<(ILocalSymbol Record, IInvocationOperation Call)> Returned => returned;
 
-        public static HandOff Join(HandOff a, HandOff b) => new(a.Held.Union(b.Held), a.Returned.Union(b.Returned));
-
-        public HandOff After(IOperation operation, IParameterSymbol finish, KnownSymbols known)
+        public PathState After(IOperation operation, IParameterSymbol finish, KnownSymbols known)
         {
             switch (operation)
             {
                 case ISimpleAssignmentOperation { Target: IParameterReferenceOperation target } assignment when SymbolEqualityComparer.Default.Equals(target.Parameter, finish):
-                    return new(assignment.Value.WithoutConversions() is ILocalReferenceOperation local ? held.Clear().Add(local.Local) : held.Clear(), returned);
+                    return new((assignment.Value.WithoutConversions() as ILocalReferenceOperation)?.Local, returned);
                 case ISimpleAssignmentOperation { Target: ILocalReferenceOperation target }:
                     return Forget(target.Local);
                 case IArgumentOperation { Parameter.RefKind: RefKind.Out } argument when Written(argument.Value) is { } rented:
                     return Forget(rented);
             }
 
-            return PoolReturn(operation, known) is { } call && call.Arguments[0].Value.WithoutConversions() is ILocalReferenceOperation record
+            return RecordReturnedAfterHandOffAnalyzer.PoolReturn(operation, known) is { } call && call.Arguments[0].Value.WithoutConversions() is ILocalReferenceOperation record
                 ? new(held, returned.Add((record.Local, call)))
                 : this;
         }
 
-        public bool Equals(HandOff? other) => other is not null && held.SetEquals(other.Held) && returned.SetEquals(other.Returned);
+        public bool Equals(PathState? other) =>
+            other is not null && SymbolEqualityComparer.Default.Equals(held, other.Held) && returned.SetEquals(other.Returned);
 
-        public override bool Equals(object? obj) => Equals(obj as HandOff);
+        public override bool Equals(object? obj) => Equals(obj as PathState);
 
-        public override int GetHashCode() => held.Count ^ (returned.Count << 16);
+        public override int GetHashCode() => (held is null ? 0 : SymbolEqualityComparer.Default.GetHashCode(held)) ^ returned.Count;
 
         private static ILocalSymbol? Written(IOperation value) => value switch
         {
@@ -170,7 +193,7 @@ public sealed class RecordReturnedAfterHandOffAnalyzer : DiagnosticAnalyzer
         };
 
         // A new value in the local (a new rent): its earlier returns no longer concern it.
-        private HandOff Forget(ILocalSymbol local) =>
-            new(held, returned.Except(returned.Where(r => SymbolEqualityComparer.Default.Equals(r.Item1, local))));
+        private PathState Forget(ILocalSymbol local) =>
+            new(held, returned.Except(returned.Where(r => SymbolEqualityComparer.Default.Equals(r.Record, local))));
     }
 }
