@@ -10,8 +10,9 @@ namespace IntervalNotifier.Analyzers;
 /// INN0004: an <c>Invalidate</c> or <c>InvalidateStart</c> implementation with a path that returns
 /// the constant <see langword="true"/> and calls no <c>SetSequence</c> before. Not reported: a
 /// method that hands <c>currentSequence</c> on (to a helper, a record, a field, a lambda: the
-/// helper may call <c>SetSequence</c>), and a return right after a test of <c>range.Owner</c> or
-/// <c>range.Event</c> (an event this mirror ignores on purpose).
+/// helper may call <c>SetSequence</c>), a return right after a test of <c>range.Owner</c> or
+/// <c>range.Event</c> (an event this mirror ignores on purpose), and a callback that does
+/// nothing but return <see langword="true"/> (a subscriber that keeps no copy).
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class MissingSetSequenceAnalyzer : DiagnosticAnalyzer
@@ -41,7 +42,7 @@ public sealed class MissingSetSequenceAnalyzer : DiagnosticAnalyzer
 
         var body = (IMethodBodyOperation)context.Operation;
         IParameterSymbol currentSequence = method.Parameters[2];
-        if (HandsOn(body, currentSequence, known))
+        if (DoesNothing(body) || HandsOn(body, currentSequence, known))
         {
             return;
         }
@@ -99,6 +100,12 @@ public sealed class MissingSetSequenceAnalyzer : DiagnosticAnalyzer
 
         return false;
     }
+
+    // `=> true` or `{ return true; }`: a subscriber that keeps no copy (an observer, a test double)
+    // has nothing a racing read could publish stale.
+    private static bool DoesNothing(IMethodBodyOperation body) =>
+        (body.BlockBody ?? body.ExpressionBody) is { Operations.Length: 1 } block
+        && block.Operations[0] is IReturnOperation { ReturnedValue.ConstantValue: { HasValue: true, Value: true } };
 
     // The return is taken right after a branch on range.Owner or range.Event.
     private static bool AfterEventTest(BasicBlock block, KnownSymbols known) =>

@@ -47,7 +47,7 @@ public sealed class MissingSetSequenceTests
             """, Verifier.Diagnostic());
 
     [Fact]
-    public Task InvalidateStart_ExpressionBodied_Reports() =>
+    public Task InvalidateStartAndExplicitImplementation_NoSetSequence_Report() =>
         Verifier.AnalyzerAsync("""
             sealed class Device : ITwoPassIntervalInvalidator
             {
@@ -64,7 +64,13 @@ public sealed class MissingSetSequenceTests
 
             sealed class Explicit : IIntervalInvalidator
             {
-                bool IIntervalInvalidator.Invalidate(IntervalSubscription subscription, in InvalidationRange range, ulong currentSequence) => {|#1:true|};
+                private bool _valid;
+
+                bool IIntervalInvalidator.Invalidate(IntervalSubscription subscription, in InvalidationRange range, ulong currentSequence)
+                {
+                    _valid = false;
+                    {|#1:return true;|}
+                }
             }
             """, Verifier.Diagnostic(0), Verifier.Diagnostic(1));
 
@@ -111,6 +117,11 @@ public sealed class MissingSetSequenceTests
             {
                 public bool Invalidate(IntervalSubscription subscription, in InvalidationRange range, ulong currentSequence) =>
                     inner.Invalidate(subscription, range, currentSequence);
+            }
+
+            sealed class Observer : IIntervalInvalidator
+            {
+                public bool Invalidate(IntervalSubscription subscription, in InvalidationRange range, ulong currentSequence) => true; // keeps no copy
             }
 
             sealed class NotAnInvalidator
