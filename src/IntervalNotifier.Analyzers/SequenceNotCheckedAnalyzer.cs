@@ -39,10 +39,13 @@ public sealed class SequenceNotCheckedAnalyzer : DiagnosticAnalyzer
             return;
         }
 
+        // The sequence is the call's value, or its await's; a ReadBeginAsync task that is not
+        // awaited here goes somewhere else, and so does its sequence.
         IOperation sequence = invocation.AwaitedOrSelf();
-        bool lost = invocation.IsDiscarded() || sequence.IsDiscarded()
-            || (method.Name == "ReadBegin" || sequence is IAwaitOperation) // else the task goes somewhere else
-                && sequence.StoredInLocal() is { } local && !IsCheckedOrLeaves(sequence.Root(), local, known);
+        bool hasSequence = method.Name == "ReadBegin" || sequence is IAwaitOperation;
+        bool lost = invocation.IsDiscarded()
+            || (hasSequence && sequence.IsDiscarded())
+            || (hasSequence && sequence.StoredInLocal() is { } local && !IsCheckedOrLeaves(sequence.Root(), local, known));
         if (lost)
         {
             context.ReportDiagnostic(Diagnostic.Create(Rules.SequenceNotChecked, invocation.Syntax.GetLocation(), method.Name));
