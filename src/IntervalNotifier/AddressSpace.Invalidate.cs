@@ -235,10 +235,10 @@ public sealed partial class AddressSpace
     private static void ClaimRecord(Bracket bracket, IntervalSubscription subscription, FinishRecord record,
         ref ExceptionCollector errors, ref WalkReport report)
     {
-        object? holder = record.ClaimHold(bracket);
-        if (holder is not null)
+        long holder = record.ClaimHold(bracket.HoldId);
+        if (holder != 0)
         {
-            errors.Add(new InvalidOperationException(ReferenceEquals(holder, bracket)
+            errors.Add(new InvalidOperationException(holder == bracket.HoldId
                 ? $"The start pass of subscription {subscription} returned a finish record that this invalidation already holds (the same record returned twice in one walk)."
                 : $"The start pass of subscription {subscription} returned a finish record that is still held elsewhere (in another invalidation's finish list, or on its way back to its pool); each start call needs its own record."));
             report.Misuses++;
@@ -259,7 +259,7 @@ public sealed partial class AddressSpace
         errors.Add(new InvalidOperationException(
             $"The start pass of subscription {subscription} returned a finish record together with false; a refusing start pass must return no record. The record was not finished."));
         report.Misuses++;
-        if (Volatile.Read(ref record._pool) is { } pool && record.ClaimHold(bracket) is null)
+        if (Volatile.Read(ref record._pool) is { } pool && record.ClaimHold(bracket.HoldId) == 0)
         {
             ReturnToPool(pool, record, thread: null, ref errors); // rare: the pool looks the thread up
         }

@@ -20,6 +20,9 @@ internal sealed class Bracket(AddressSpace space) : IListNode<Bracket>
     /// <summary>The address space the bracket belongs to.</summary>
     internal readonly AddressSpace Space = space;
 
+    /// <summary>This bracket's hold id: what its finish list's claims write into a record (<see cref="FinishRecord.ClaimHold"/>); one per bracket object, kept across its uses.</summary>
+    internal readonly long HoldId = FinishRecord.NewHoldId();
+
     /// <summary>The records returned by this bracket's start calls, pushed lock-free (docs/contract.md §6).</summary>
     internal TreiberStackCore<FinishRecord, FinishRecord.Link> FinishList;
 

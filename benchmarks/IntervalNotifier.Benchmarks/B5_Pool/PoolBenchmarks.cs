@@ -119,7 +119,7 @@ public class PoolBenchmarks
             {
                 Record r = _out[i];
                 sum += r.Deadline;
-                r.ClaimHold(_core); // the core holds every record it returns
+                r.ClaimHold(FinishRecord.ReturnHold); // the core holds every record it returns
                 _core.ReturnFromCore(r, _thread);
             }
         }

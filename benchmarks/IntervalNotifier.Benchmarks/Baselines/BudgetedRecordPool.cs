@@ -48,7 +48,7 @@ public sealed class BudgetedRecordPool<T> : IFinishRecordPool
 
     public void Return(T record)
     {
-        if (record.ClaimHold(this) is not null || !ReferenceEquals(Interlocked.CompareExchange(ref record._pool, null, this), this))
+        if (record.ClaimHold(FinishRecord.ReturnHold) != 0 || !ReferenceEquals(Interlocked.CompareExchange(ref record._pool, null, this), this))
         {
             throw new InvalidOperationException("not rented here");
         }

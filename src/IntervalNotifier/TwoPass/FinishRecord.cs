@@ -28,12 +28,21 @@ namespace IntervalNotifier;
 [DebuggerDisplay("Subscription = {Subscription}")]
 public class FinishRecord : IResettable
 {
-    // The party that holds this record — the bracket whose finish list links it, or the pool
-    // that is taking it back — or null. Claimed by compare-and-swap (see ClaimHold).
-    private object? _holder;
+    // The party that holds this record, by its hold id — the bracket whose finish list links it
+    // (its HoldId), a return to its pool (ReturnHold), a finish outside any walk
+    // (FinishingAloneHold) — or 0 for nobody. Claimed by compare-and-swap (see ClaimHold): an
+    // integer, so that the claim is one interlocked instruction, with no runtime helper call and
+    // no GC write barrier, on the two-pass path of every device.
+    private long _holder;
 
-    // The holder of a record being finished outside any walk.
-    private static readonly object s_finishingAlone = new();
+    // Hold ids of brackets come from here, upwards from 1; the fixed holders below are negative.
+    private static long s_lastHoldId;
+
+    /// <summary>The hold id of a return to a pool (any pool: a return needs only to exclude everyone else).</summary>
+    internal const long ReturnHold = -1;
+
+    // The hold id of a record being finished outside any walk.
+    private const long FinishingAloneHold = -2;
 
     // The finish list's link, private to the core.
     internal FinishRecord? _next;
@@ -51,8 +60,11 @@ public class FinishRecord : IResettable
     /// <summary>Whether this record is rented from a <see cref="FinishRecordPool{T}"/> and not yet returned.</summary>
     public bool IsRented => Volatile.Read(ref _pool) is not null;
 
-    /// <summary>The party holding the record, or <see langword="null"/>.</summary>
-    internal object? Holder => Volatile.Read(ref _holder);
+    /// <summary>The hold id of the party holding the record, or 0.</summary>
+    internal long Holder => Volatile.Read(ref _holder);
+
+    /// <summary>A new hold id for a party that claims records (a bracket): positive, never reused.</summary>
+    internal static long NewHoldId() => Interlocked.Increment(ref s_lastHoldId);
 
     /// <summary>
     /// Called when a pooled record goes back to its pool, after its finish call (the
@@ -74,7 +86,7 @@ public class FinishRecord : IResettable
     /// </summary>
     internal static void FinishAlone(ITwoPassIntervalInvalidator invalidator, IntervalSubscription subscription, FinishRecord record, bool done)
     {
-        if (record.ClaimHold(s_finishingAlone) is not null)
+        if (record.ClaimHold(FinishingAloneHold) != 0)
         {
             throw new InvalidOperationException("The start pass returned a finish record that is held elsewhere (in a finish list, or on its way back to its pool); each start call needs its own record.");
         }
@@ -108,13 +120,17 @@ public class FinishRecord : IResettable
         }
     }
 
-    /// <summary>Claims the record for <paramref name="holder"/>; fails if anyone holds it.</summary>
-    /// <param name="holder">The claiming party.</param>
-    /// <returns>The party that held it already, or <see langword="null"/> when the claim succeeded.</returns>
-    internal object? ClaimHold(object holder) => Interlocked.CompareExchange(ref _holder, holder, null);
+    /// <summary>Claims the record for the party whose hold id is <paramref name="holder"/>; fails if anyone holds it.</summary>
+    /// <param name="holder">The claiming party's hold id (not 0).</param>
+    /// <returns>The hold id of the party that held it already, or 0 when the claim succeeded.</returns>
+    internal long ClaimHold(long holder)
+    {
+        Debug.Assert(holder != 0, "0 is nobody's hold id.");
+        return Interlocked.CompareExchange(ref _holder, holder, 0);
+    }
 
     /// <summary>Releases the hold: from here on, anyone may claim the record.</summary>
-    internal void ReleaseHold() => Volatile.Write(ref _holder, null);
+    internal void ReleaseHold() => Volatile.Write(ref _holder, 0);
 
     /// <summary>Reaches the finish list's link for <see cref="TreiberStackCore{T, TLink}"/>.</summary>
     internal readonly struct Link : IStackLink<FinishRecord>

@@ -238,7 +238,7 @@ public sealed partial class FinishRecordPool<[DynamicallyAccessedMembers(Dynamic
         // Claim the record before anything else: a record that a finish list holds must not be
         // unlinked behind its back, and while this return holds it, no start pass can link it
         // and no other return can take it.
-        if (record.ClaimHold(this) is not null)
+        if (record.ClaimHold(FinishRecord.ReturnHold) != 0)
         {
             throw new InvalidOperationException("The record was handed to the core by a start pass (or is being returned already); the core returns it to its pool after its finish call.");
         }
@@ -256,7 +256,7 @@ public sealed partial class FinishRecordPool<[DynamicallyAccessedMembers(Dynamic
     {
         // The caller holds the record (its finish list's hold, or the claim of a rejected
         // record), so nothing else can change it: plain checks suffice.
-        Debug.Assert(record.Holder is not null, "The core returns a record it does not hold.");
+        Debug.Assert(record.Holder != 0, "The core returns a record it does not hold.");
         if (!ReferenceEquals(record._pool, this))
         {
             ThrowNotRented();
