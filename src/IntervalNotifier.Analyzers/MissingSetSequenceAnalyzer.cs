@@ -15,24 +15,11 @@ namespace IntervalNotifier.Analyzers;
 /// nothing but return <see langword="true"/> (a subscriber that keeps no copy).
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
-public sealed class MissingSetSequenceAnalyzer : DiagnosticAnalyzer
+public sealed class MissingSetSequenceAnalyzer() : ProtocolAnalyzer(OperationKind.MethodBody)
 {
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => [Rules.MissingSetSequence];
 
-    public override void Initialize(AnalysisContext context)
-    {
-        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
-        context.EnableConcurrentExecution();
-        context.RegisterCompilationStartAction(start =>
-        {
-            if (KnownSymbols.Create(start.Compilation) is { } known)
-            {
-                start.RegisterOperationAction(c => Analyze(c, known), OperationKind.MethodBody);
-            }
-        });
-    }
-
-    private static void Analyze(OperationAnalysisContext context, KnownSymbols known)
+    private protected override void Analyze(OperationAnalysisContext context, KnownSymbols known)
     {
         if (known.CallbackOf(context.ContainingSymbol) is not (Callback.Invalidate or Callback.InvalidateStart)
             || context.ContainingSymbol is not IMethodSymbol { Parameters.Length: >= 3 } method)

@@ -14,24 +14,11 @@ namespace IntervalNotifier.Analyzers;
 /// to its pool before that return or in a <c>finally</c> on the way out.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
-public sealed class RecordReturnedAfterHandOffAnalyzer : DiagnosticAnalyzer
+public sealed class RecordReturnedAfterHandOffAnalyzer() : ProtocolAnalyzer(OperationKind.MethodBody)
 {
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => [Rules.RecordReturnedAfterHandOff];
 
-    public override void Initialize(AnalysisContext context)
-    {
-        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
-        context.EnableConcurrentExecution();
-        context.RegisterCompilationStartAction(start =>
-        {
-            if (KnownSymbols.Create(start.Compilation) is { } known)
-            {
-                start.RegisterOperationAction(c => Analyze(c, known), OperationKind.MethodBody);
-            }
-        });
-    }
-
-    private static void Analyze(OperationAnalysisContext context, KnownSymbols known)
+    private protected override void Analyze(OperationAnalysisContext context, KnownSymbols known)
     {
         if (context.ContainingSymbol is not IMethodSymbol method)
         {

@@ -13,24 +13,11 @@ namespace IntervalNotifier.Analyzers;
 /// <c>TryRent(out finish)</c>) is not followed.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
-public sealed class RecordWithFalseAnalyzer : DiagnosticAnalyzer
+public sealed class RecordWithFalseAnalyzer() : ProtocolAnalyzer(OperationKind.MethodBody)
 {
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => [Rules.RecordWithFalse];
 
-    public override void Initialize(AnalysisContext context)
-    {
-        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
-        context.EnableConcurrentExecution();
-        context.RegisterCompilationStartAction(start =>
-        {
-            if (KnownSymbols.Create(start.Compilation) is { } known)
-            {
-                start.RegisterOperationAction(c => Analyze(c, known), OperationKind.MethodBody);
-            }
-        });
-    }
-
-    private static void Analyze(OperationAnalysisContext context, KnownSymbols known)
+    private protected override void Analyze(OperationAnalysisContext context, KnownSymbols known)
     {
         if (known.CallbackOf(context.ContainingSymbol) != Callback.InvalidateStart
             || context.ContainingSymbol is not IMethodSymbol { Parameters.Length: 4 } method)

@@ -13,7 +13,7 @@ namespace IntervalNotifier.Analyzers;
 /// callee's business and is not reported.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
-public sealed class ScopeNotDisposedAnalyzer : DiagnosticAnalyzer
+public sealed class ScopeNotDisposedAnalyzer() : ProtocolAnalyzer(OperationKind.Invocation)
 {
     /// <summary>The diagnostic's property that says how the scope was lost (for the code fix).</summary>
     internal const string HowKey = "How";
@@ -26,20 +26,7 @@ public sealed class ScopeNotDisposedAnalyzer : DiagnosticAnalyzer
 
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => [Rules.ScopeNotDisposed];
 
-    public override void Initialize(AnalysisContext context)
-    {
-        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
-        context.EnableConcurrentExecution();
-        context.RegisterCompilationStartAction(start =>
-        {
-            if (KnownSymbols.Create(start.Compilation) is { } known)
-            {
-                start.RegisterOperationAction(c => Analyze(c, known), OperationKind.Invocation);
-            }
-        });
-    }
-
-    private static void Analyze(OperationAnalysisContext context, KnownSymbols known)
+    private protected override void Analyze(OperationAnalysisContext context, KnownSymbols known)
     {
         var invocation = (IInvocationOperation)context.Operation;
         IMethodSymbol method = invocation.TargetMethod;

@@ -1,4 +1,6 @@
+using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
 
 namespace IntervalNotifier.Analyzers;
@@ -14,6 +16,22 @@ internal static class SelfWait
 {
     /// <summary>The code fix's property: the call can become <c>UnsubscribeDeferred()</c>.</summary>
     internal const string FixKey = "Fix";
+
+    /// <summary>
+    /// Reports <paramref name="rule"/> at <paramref name="call"/>, with the code fix's property
+    /// when the call can become <c>UnsubscribeDeferred()</c>. The message's arguments: the call's
+    /// name, then <paramref name="callbackName"/> if given, then the fix's hint (or nothing).
+    /// </summary>
+    public static void Report(OperationAnalysisContext context, DiagnosticDescriptor rule, IInvocationOperation call, string? callbackName)
+    {
+        bool canDefer = CanDefer(call);
+        string hint = canDefer ? "; call UnsubscribeDeferred() instead" : string.Empty;
+        context.ReportDiagnostic(Diagnostic.Create(
+            rule,
+            call.Syntax.GetLocation(),
+            canDefer ? ImmutableDictionary<string, string?>.Empty.Add(FixKey, "UnsubscribeDeferred") : null,
+            callbackName is null ? [call.TargetMethod.Name, hint] : [call.TargetMethod.Name, callbackName, hint]));
+    }
 
     public static bool Waits(IInvocationOperation call, IMethodSymbol callback, KnownSymbols known)
     {

@@ -12,24 +12,11 @@ namespace IntervalNotifier.Analyzers;
 /// outside the System namespaces — is not reported: the check may be there.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
-public sealed class SequenceNotCheckedAnalyzer : DiagnosticAnalyzer
+public sealed class SequenceNotCheckedAnalyzer() : ProtocolAnalyzer(OperationKind.Invocation)
 {
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => [Rules.SequenceNotChecked];
 
-    public override void Initialize(AnalysisContext context)
-    {
-        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
-        context.EnableConcurrentExecution();
-        context.RegisterCompilationStartAction(start =>
-        {
-            if (KnownSymbols.Create(start.Compilation) is { } known)
-            {
-                start.RegisterOperationAction(c => Analyze(c, known), OperationKind.Invocation);
-            }
-        });
-    }
-
-    private static void Analyze(OperationAnalysisContext context, KnownSymbols known)
+    private protected override void Analyze(OperationAnalysisContext context, KnownSymbols known)
     {
         var invocation = (IInvocationOperation)context.Operation;
         IMethodSymbol method = invocation.TargetMethod;

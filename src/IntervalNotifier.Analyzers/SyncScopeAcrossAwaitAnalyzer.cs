@@ -12,24 +12,11 @@ namespace IntervalNotifier.Analyzers;
 /// <c>using</c> declaration, or the <c>try</c> whose <c>finally</c> disposes it.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
-public sealed class SyncScopeAcrossAwaitAnalyzer : DiagnosticAnalyzer
+public sealed class SyncScopeAcrossAwaitAnalyzer() : ProtocolAnalyzer(OperationKind.Invocation)
 {
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => [Rules.SyncScopeAcrossAwait];
 
-    public override void Initialize(AnalysisContext context)
-    {
-        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
-        context.EnableConcurrentExecution();
-        context.RegisterCompilationStartAction(start =>
-        {
-            if (KnownSymbols.Create(start.Compilation) is { } known)
-            {
-                start.RegisterOperationAction(c => Analyze(c, known), OperationKind.Invocation);
-            }
-        });
-    }
-
-    private static void Analyze(OperationAnalysisContext context, KnownSymbols known)
+    private protected override void Analyze(OperationAnalysisContext context, KnownSymbols known)
     {
         var invocation = (IInvocationOperation)context.Operation;
         IMethodSymbol method = invocation.TargetMethod;

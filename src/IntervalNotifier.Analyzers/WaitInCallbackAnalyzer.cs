@@ -12,38 +12,18 @@ namespace IntervalNotifier.Analyzers;
 /// runs the callback, so it throws. See <see cref="SelfWait"/>.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
-public sealed class WaitInCallbackAnalyzer : DiagnosticAnalyzer
+public sealed class WaitInCallbackAnalyzer() : ProtocolAnalyzer(OperationKind.Invocation)
 {
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => [Rules.WaitInCallback];
 
-    public override void Initialize(AnalysisContext context)
-    {
-        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
-        context.EnableConcurrentExecution();
-        context.RegisterCompilationStartAction(start =>
-        {
-            if (KnownSymbols.Create(start.Compilation) is { } known)
-            {
-                start.RegisterOperationAction(c => Analyze(c, known), OperationKind.Invocation);
-            }
-        });
-    }
-
-    private static void Analyze(OperationAnalysisContext context, KnownSymbols known)
+    private protected override void Analyze(OperationAnalysisContext context, KnownSymbols known)
     {
         var call = (IInvocationOperation)context.Operation;
         if (context.ContainingSymbol is IMethodSymbol callback
             && known.CallbackOf(callback) is Callback.Invalidate or Callback.InvalidateStart or Callback.InvalidateFinish
             && SelfWait.Waits(call, callback, known))
         {
-            bool canDefer = SelfWait.CanDefer(call);
-            context.ReportDiagnostic(Diagnostic.Create(
-                Rules.WaitInCallback,
-                call.Syntax.GetLocation(),
-                canDefer ? ImmutableDictionary<string, string?>.Empty.Add(SelfWait.FixKey, "UnsubscribeDeferred") : null,
-                call.TargetMethod.Name,
-                callback.Name,
-                canDefer ? "; call UnsubscribeDeferred() instead" : string.Empty));
+            SelfWait.Report(context, Rules.WaitInCallback, call, callback.Name);
         }
     }
 }
