@@ -3,8 +3,13 @@ namespace IntervalNotifier.Tests.Support;
 /// <summary>Bounded waiting for tests that involve other threads.</summary>
 internal static class Waiting
 {
-    /// <summary>How long a test waits for something that must happen.</summary>
-    public static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
+    /// <summary>
+    /// How long a test waits for something that must happen: 20 s, or
+    /// INTERVALNOTIFIER_PATIENCE_SECONDS (e.g. 4 under mutation testing, where a mutant that
+    /// makes a wait hang should fail its test before the mutant's time-out instead of after it).
+    /// </summary>
+    public static readonly TimeSpan Patience = TimeSpan.FromSeconds(
+        double.TryParse(Environment.GetEnvironmentVariable("INTERVALNOTIFIER_PATIENCE_SECONDS"), System.Globalization.CultureInfo.InvariantCulture, out double seconds) && seconds > 0 ? seconds : 20);
 
     /// <summary>
     /// Scales the stress tests' running times: INTERVALNOTIFIER_STRESS_SCALE (default 1; e.g.
