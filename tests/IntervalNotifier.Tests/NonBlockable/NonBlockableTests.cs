@@ -43,7 +43,8 @@ public sealed class NonBlockableTests
         Assert.Equal(4UL, space.Sequence);      // went odd, and even again
         Assert.Equal(3UL, sa.Sequence);         // side effect: visited subscriptions' s changed
         Assert.False(sc.ReadRetry(seqC));       // the skipped one is untouched
-        Assert.Throws<InvalidOperationException>(scope.Dispose); // must not end a failed begin
+        var misuse = Assert.Throws<InvalidOperationException>(scope.Dispose); // must not end a failed begin
+        Assert.Contains("holds no invalidation", misuse.Message, StringComparison.Ordinal); // the scope is default, not an ended bracket
         Assert.Equal(0, space.ActiveInvalidations);
         Assert.Equal(1, metrics[NotifierMetrics.WouldBlockFailures]);
         _ = sb;

@@ -362,7 +362,8 @@ public sealed class TwoPassInvalidationTests
     [Fact]
     public void SameRecordReturnedTwiceInOneWalk_IsRejected_WithoutCorruptingTheList()
     {
-        using var space = new AddressSpace();
+        using var metrics = MetricsRecorder.ForNewSpace();
+        using var space = new AddressSpace(metrics.Options);
         var shared = new FinishRecord();
         var first = new MisusingDevice(_ => (true, shared));
         var second = new MisusingDevice(_ => (true, shared));
@@ -375,6 +376,7 @@ public sealed class TwoPassInvalidationTests
         Assert.Equal(0, second.Finishes);
         Assert.Same(space.GetSubscriptions()[0], shared.Subscription);
         Assert.Equal(0, space.ActiveInvalidations);
+        Assert.Equal(1, metrics[NotifierMetrics.RecordMisuses]);
 
         // The record is free again: a walk without the misuse may use it.
         space.GetSubscriptions()[1].Unsubscribe();
