@@ -103,4 +103,54 @@ public sealed class MetricsTests
         Assert.Equal(["read_begin", "unsubscribe"], metrics.TagValues(NotifierMetrics.Waits, NotifierMetrics.WaitTag).Order());
         Assert.Equal(["remove"], metrics.TagValues(NotifierMetrics.DeferredChanges, NotifierMetrics.ChangeTag));
     }
+
+    // A finish that throws is a callback exception, counted once, on each of the three paths a
+    // finish can take: the synchronous begin's finish pass, the awaitable begin's finish that
+    // fails at once, and its finish that fails after the begin has gone pending.
+    [Theory]
+    [Trait("Found", "mutation testing")]
+    [InlineData("sync")]
+    [InlineData("async, at once")]
+    [InlineData("async, later")]
+    public async Task Metrics_AThrowingFinishIsCountedAsACallbackException(string path)
+    {
+        using var metrics = MetricsRecorder.ForNewSpace();
+        await using var space = new AddressSpace(metrics.Options);
+        var pool = new FinishRecordPool<FinishRecord>(1);
+        var device = new FailingFinish(pool, later: path == "async, later");
+        space.Subscribe(0, 10, device);
+
+        if (path == "sync")
+        {
+            Assert.Throws<FormatException>(() => space.BeginInvalidation(new InvalidationRange(0, 10)));
+        }
+        else
+        {
+            await Assert.ThrowsAsync<FormatException>(async () => await space.BeginInvalidationAsync(new InvalidationRange(0, 10)));
+        }
+
+        Assert.Equal(1, metrics[NotifierMetrics.CallbackExceptions]);
+        Assert.Equal(0, pool.Rented);
+        Assert.Equal(0, space.ActiveInvalidations);
+    }
+
+    private sealed class FailingFinish(FinishRecordPool<FinishRecord> pool, bool later) : IAsyncTwoPassIntervalInvalidator
+    {
+        public bool InvalidateStart(IntervalSubscription subscription, in InvalidationRange range, ulong currentSequence, out FinishRecord? finish)
+        {
+            subscription.SetSequence(currentSequence);
+            finish = range.Event != InvalidationEvent.Release && pool.TryRent(out FinishRecord? record) ? record : null;
+            return true;
+        }
+
+        public void InvalidateFinish(FinishRecord finish) => throw new FormatException("finish");
+
+        public ValueTask InvalidateFinishAsync(FinishRecord finish) => later ? Later() : ValueTask.FromException(new FormatException("finish"));
+
+        private static async ValueTask Later()
+        {
+            await Task.Yield();
+            throw new FormatException("finish, later");
+        }
+    }
 }
