@@ -424,6 +424,40 @@ public sealed class CoherentCacheTests
         Assert.Equal("after", cache.GetOrAdd(0, 1, (_, _) => "after", Ct)); // nothing stranded
     }
 
+    // A lookup that would join another lookup's production of the same key, made while the
+    // calling thread holds a bracket of the address space (here, between a begin and its end,
+    // on a range the key does not touch), throws: that production may wait for the bracket.
+    [Fact]
+    [Trait("Found", "mutation testing")]
+    public void JoiningAProduction_WhileHoldingABracket_Throws_AndTheProductionCompletes()
+    {
+        using var space = new AddressSpace();
+        using CoherentCache<string> cache = NewCache(space);
+        using var started = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        Task<string> producer = Waiting.OnThread(() => cache.GetOrAdd(0, 0x10, (_, _) =>
+        {
+            started.Set();
+            release.Wait(Ct);
+            return "produced";
+        }, Ct));
+        Assert.True(Waiting.For(started));
+
+        Exception? thrown;
+        using var patience = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        patience.CancelAfter(Waiting.Patience); // a join that waited would fail the test, not hang it
+        using (space.BeginInvalidation(new InvalidationRange(10 * Region, 11 * Region)))
+        {
+            thrown = Record.Exception(() => cache.GetOrAdd(0, 0x10, (_, _) => "joined", patience.Token));
+        }
+
+        release.Set();
+        var e = Assert.IsType<InvalidOperationException>(thrown);
+        Assert.Contains("holds an invalidation of this address space open", e.Message, StringComparison.Ordinal);
+        Assert.Equal("produced", Waiting.Completes(producer, "the production"));
+        Assert.Equal("produced", cache.GetOrAdd(0, 0x10, (_, _) => "again", Ct));
+    }
+
     [Fact]
     public void Metrics_CountHitsMissesAndEvictionsByReason()
     {
