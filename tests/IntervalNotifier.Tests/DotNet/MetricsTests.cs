@@ -134,6 +134,59 @@ public sealed class MetricsTests
         Assert.Equal(0, space.ActiveInvalidations);
     }
 
+    // Each form of unsubscribe counts a deferred removal only when it queued one, and a wait
+    // (with its duration) only when it waited: idle, a removal deferred by a running
+    // invalidation of the subscription, and a wait for a removal someone else queued.
+    [Theory]
+    [Trait("Found", "mutation testing")]
+    [InlineData("Unsubscribe", false, 0, 0)]
+    [InlineData("Unsubscribe", true, 1, 1)]
+    [InlineData("UnsubscribeDeferred", false, 0, 0)]
+    [InlineData("UnsubscribeDeferred", true, 1, 0)]
+    [InlineData("UnsubscribeAsync", false, 0, 0)]
+    [InlineData("UnsubscribeAsync", true, 1, 1)]
+    [InlineData("UnsubscribeAsync after UnsubscribeDeferred", true, 1, 1)]
+    [InlineData("Dispose after UnsubscribeDeferred", true, 1, 1)]
+    public async Task Metrics_AnUnsubscribeCountsWhatItDeferredAndWhetherItWaited(string form, bool invalidating, long deferred, long waits)
+    {
+        using var metrics = MetricsRecorder.ForNewSpace();
+        using var space = new AddressSpace(metrics.Options);
+        IntervalSubscription subscription = space.Subscribe(0, 10, new RecordingInvalidator());
+        InvalidationScope? open = invalidating ? Waiting.Completes(Waiting.OnThread(() => space.BeginAnywhere(new InvalidationRange(0, 10))), "begin") : null;
+
+        Task done = form switch
+        {
+            "Unsubscribe" => Waiting.OnThread(subscription.Unsubscribe),
+            "UnsubscribeDeferred" => Task.Run(subscription.UnsubscribeDeferred, Ct),
+            "UnsubscribeAsync" => subscription.UnsubscribeAsync(Ct).AsTask(),
+            "UnsubscribeAsync after UnsubscribeDeferred" => Deferred(subscription).UnsubscribeAsync(Ct).AsTask(),
+            _ => Waiting.OnThread(Deferred(subscription).Dispose),
+        };
+        if (waits > 0)
+        {
+            Waiting.AssertBlocked(done, form); // a synchronous form counts its wait once it has ended
+        }
+        else
+        {
+            await done.WaitAsync(Waiting.Patience, Ct); // it never waits: done while the bracket is open
+        }
+
+        open?.Dispose();
+        await done.WaitAsync(Waiting.Patience, Ct);
+
+        Assert.False(subscription.IsSubscribed);
+        Assert.Equal(deferred, metrics[NotifierMetrics.DeferredChanges]);
+        Assert.Equal(waits, metrics[NotifierMetrics.Waits]);
+        Assert.Equal(waits, metrics.Measurements(NotifierMetrics.WaitDuration));
+        Assert.All(metrics.TagValues(NotifierMetrics.Waits, NotifierMetrics.WaitTag), tag => Assert.Equal("unsubscribe", tag));
+
+        static IntervalSubscription Deferred(IntervalSubscription subscription)
+        {
+            subscription.UnsubscribeDeferred();
+            return subscription;
+        }
+    }
+
     private sealed class FailingFinish(FinishRecordPool<FinishRecord> pool, bool later) : IAsyncTwoPassIntervalInvalidator
     {
         public bool InvalidateStart(IntervalSubscription subscription, in InvalidationRange range, ulong currentSequence, out FinishRecord? finish)

@@ -11,6 +11,7 @@ internal sealed class MetricsRecorder : IDisposable
 {
     private readonly MeterListener _listener = new();
     private readonly Dictionary<string, long> _sums = [];
+    private readonly Dictionary<string, long> _measurements = [];
     private readonly List<(string Instrument, string Tag, object? Value)> _tags = [];
 
     public MetricsRecorder(string spaceName, string tagKey = NotifierMetrics.AddressSpaceTag)
@@ -48,7 +49,31 @@ internal sealed class MetricsRecorder : IDisposable
                 }
             }
         });
+        _listener.SetMeasurementEventCallback<double>((instrument, _, tags, _) =>
+        {
+            foreach (KeyValuePair<string, object?> tag in tags)
+            {
+                if (tag.Key == tagKey && Equals(tag.Value, spaceName))
+                {
+                    lock (_sums)
+                    {
+                        _measurements[instrument.Name] = _measurements.GetValueOrDefault(instrument.Name) + 1;
+                    }
+
+                    return;
+                }
+            }
+        });
         _listener.Start();
+    }
+
+    /// <summary>How many measurements a histogram of this space recorded (durations: one per timed thing).</summary>
+    public long Measurements(string histogram)
+    {
+        lock (_sums)
+        {
+            return _measurements.GetValueOrDefault(histogram);
+        }
     }
 
     public string SpaceName { get; }
