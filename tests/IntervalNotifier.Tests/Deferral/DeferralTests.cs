@@ -350,7 +350,8 @@ public sealed class DeferralTests
         using var space = new AddressSpace();
         IntervalSubscription s = space.Subscribe(0, 10, new RecordingInvalidator());
         s.Unsubscribe();
-        Assert.Throws<InvalidOperationException>(s.Unsubscribe);
+        var e = Assert.Throws<InvalidOperationException>(s.Unsubscribe);
+        Assert.Equal("The subscription is already unsubscribed.", e.Message);
         s.Dispose();
         s.Dispose();
         Assert.Equal(0, space.SubscriptionCount);
@@ -364,7 +365,8 @@ public sealed class DeferralTests
         InvalidationScope scope = Waiting.Completes(Waiting.OnThread(() => space.BeginAnywhere(new InvalidationRange(0, 10))), "begin");
         Task first = Waiting.OnThread(s.Unsubscribe);
         Waiting.Until(() => !s.IsSubscribed, "the removal is queued");
-        Assert.IsType<InvalidOperationException>(Record.Exception(s.Unsubscribe));
+        var e = Assert.IsType<InvalidOperationException>(Record.Exception(s.Unsubscribe));
+        Assert.Equal("The subscription is being unsubscribed already.", e.Message);
         Task second = Waiting.OnThread(s.Dispose);
         Waiting.AssertBlocked(second, "Dispose while the removal is pending");
         Waiting.Completes(Waiting.OnThread(scope.Dispose), "end");
