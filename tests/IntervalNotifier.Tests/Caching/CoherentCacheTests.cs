@@ -131,6 +131,80 @@ public sealed class CoherentCacheTests
         Assert.Equal(1, metrics[NotifierMetrics.CacheInvalidationWaits]);
     }
 
+    // Both lookup paths (the synchronous factory and the asynchronous one) retry a production
+    // an overlapping begin interrupted, count the retry, and dispose the value nobody saw.
+    [Theory]
+    [Trait("Found", "mutation testing")]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AnInterruptedProduction_IsRetried_CountedAndItsUnseenValueDisposed(bool async)
+    {
+        using var space = new AddressSpace();
+        using var metrics = MetricsRecorder.ForNewCache();
+        using var cache = new CoherentCache<Versioned>(space, new CoherentCacheOptions { Granularity = Region, Name = metrics.SpaceName, DisposeEvictedValues = true });
+        int version = 0;
+        var produced = new List<Versioned>();
+        Versioned Produce()
+        {
+            var value = new Versioned(Volatile.Read(ref version));
+            produced.Add(value);
+            if (produced.Count == 1)
+            {
+                Waiting.Completes(Waiting.OnThread(() =>
+                {
+                    using (space.BeginInvalidation(new InvalidationRange(0x10, 0x11)))
+                    {
+                        Volatile.Write(ref version, 1);
+                    }
+                }), "writer");
+            }
+
+            return value;
+        }
+
+        Versioned result = async
+            ? await cache.GetOrAddAsync(0, 0x100, async (_, _, _) => { await Task.Yield(); return Produce(); }, Ct)
+            : cache.GetOrAdd(0, 0x100, (_, _) => Produce(), Ct);
+
+        Assert.Equal(1, result.Version);
+        Assert.Equal(2, produced.Count);
+        Assert.True(produced[0].Disposed);  // produced, never published, never seen
+        Assert.False(result.Disposed);
+        Assert.Equal(1, metrics[NotifierMetrics.CacheRetries]);
+    }
+
+    // Both lookup paths wait for a running invalidation that overlaps the key, and count the wait.
+    [Theory]
+    [Trait("Found", "mutation testing")]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AMissInsideARunningInvalidation_WaitsForItsEnd_AndCountsTheWait(bool async)
+    {
+        using var space = new AddressSpace();
+        using var metrics = MetricsRecorder.ForNewCache();
+        using CoherentCache<string> cache = NewCache(space, name: metrics.SpaceName);
+        cache.GetOrAdd(0x5100, 0x10, (_, _) => "region 5 in use", Ct);
+        InvalidationScope open = Waiting.Completes(Waiting.OnThread(() => space.BeginAnywhere(new InvalidationRange(0x5100, 0x5110))), "writer's begin");
+
+        Task<string> inside = async
+            ? cache.GetOrAddAsync(0x5100, 0x20, (_, _, _) => ValueTask.FromResult("after"), Ct).AsTask()
+            : Waiting.OnThread(() => cache.GetOrAdd(0x5100, 0x20, (_, _) => "after", Ct));
+        Waiting.AssertBlocked(inside, "a miss inside a running invalidation");
+        Waiting.Completes(Waiting.OnThread(open.Dispose), "writer's end");
+        Assert.Equal("after", await inside.WaitAsync(Waiting.Patience, Ct));
+        Assert.Equal(1, metrics[NotifierMetrics.CacheInvalidationWaits]);
+        Assert.Equal(2, metrics[NotifierMetrics.CacheMisses]); // the lookup that put region 5 in use, and this one
+    }
+
+    private sealed class Versioned(int version) : IDisposable
+    {
+        public int Version { get; } = version;
+
+        public bool Disposed { get; private set; }
+
+        public void Dispose() => Disposed = true;
+    }
+
     [Fact]
     public void AMissInANewRegion_WhileInvalidationsRun_WaitsForThem()
     {
