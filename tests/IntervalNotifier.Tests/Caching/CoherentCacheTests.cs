@@ -335,6 +335,39 @@ public sealed class CoherentCacheTests
         Assert.True(cache.TryGetValue(3, 1, out _));
     }
 
+    // Every way of finding an entry counts a hit and marks the entry used, so that the size
+    // limit evicts another one first: GetOrAdd, its state form, GetOrAddAsync and TryGetValue.
+    [Theory]
+    [Trait("Found", "mutation testing")]
+    [InlineData("GetOrAdd")]
+    [InlineData("GetOrAdd with state")]
+    [InlineData("GetOrAddAsync")]
+    [InlineData("TryGetValue")]
+    public async Task EveryHit_IsCounted_AndMarksTheEntryUsed(string form)
+    {
+        using var space = new AddressSpace();
+        using var metrics = MetricsRecorder.ForNewCache();
+        using CoherentCache<string> cache = NewCache(space, sizeLimit: 2, name: metrics.SpaceName);
+        var evicted = new List<string>();
+        cache.Evicted += (_, e) => evicted.Add(e.Value);
+        cache.GetOrAdd(0, 1, (_, _) => "a", Ct);
+        cache.GetOrAdd(1, 1, (_, _) => "b", Ct);
+        cache.GetOrAdd(2, 1, (_, _) => "c", Ct); // all new: a goes; b is next unless it is used
+
+        string found = form switch
+        {
+            "GetOrAdd" => cache.GetOrAdd(1, 1, (_, _) => "produced", Ct),
+            "GetOrAdd with state" => cache.GetOrAdd(1, 1, (_, _, state) => state, "produced", Ct),
+            "GetOrAddAsync" => await cache.GetOrAddAsync(1, 1, (_, _, _) => ValueTask.FromResult("produced"), Ct),
+            _ => cache.TryGetValue(1, 1, out string? value) ? value : "none",
+        };
+        cache.GetOrAdd(3, 1, (_, _) => "d", Ct);
+
+        Assert.Equal("b", found);
+        Assert.Equal(1, metrics[NotifierMetrics.CacheHits]);
+        Assert.Equal(["a", "c"], evicted); // b was used: c went instead
+    }
+
     [Fact]
     public void Remove_EvictsWithReasonRemoved()
     {
