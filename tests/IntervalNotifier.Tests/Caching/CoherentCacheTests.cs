@@ -48,6 +48,25 @@ public sealed class CoherentCacheTests
         Assert.Throws<ArgumentOutOfRangeException>("length", () => new CoherentCache<string>(space, new CoherentCacheOptions { Granularity = 1 }).GetOrAdd(0, 1 << 20, (_, _) => "x", Ct));
     }
 
+    // The bounds themselves: a key may end at the last address, not one past it, and may span
+    // MaxRegionsPerKey regions, not one more.
+    [Fact]
+    [Trait("Found", "mutation testing")]
+    public void KeyBounds_AreExact()
+    {
+        using var space = new AddressSpace();
+        using var cache = new CoherentCache<string>(space, new CoherentCacheOptions { Granularity = 1UL << 48 }); // regions the whole space can span
+        Assert.Equal("top", cache.GetOrAdd(ulong.MaxValue - 9, 10, (_, _) => "top", Ct));
+        Assert.Equal("all but 0", cache.GetOrAdd(1, ulong.MaxValue, (_, _) => "all but 0", Ct) is var v && cache.Count == 2 ? v : "not cached");
+        Assert.Throws<ArgumentOutOfRangeException>("length", () => cache.GetOrAdd(2, ulong.MaxValue, (_, _) => "x", Ct));
+        Assert.Throws<ArgumentOutOfRangeException>("length", () => cache.TryGetValue(2, ulong.MaxValue, out _));
+
+        using var fine = new CoherentCache<string>(space, new CoherentCacheOptions { Granularity = 1 });
+        ulong most = CoherentCache<string>.MaxRegionsPerKey;
+        Assert.Throws<ArgumentOutOfRangeException>("length", () => fine.GetOrAdd(0, most + 1, (_, _) => "x", Ct));
+        Assert.Equal("widest", fine.GetOrAdd(5, most, (_, _) => "widest", Ct));
+    }
+
     [Fact]
     public void Begin_DropsEveryOverlappingEntry_BeforeItReturns_AndOnlyThose()
     {
