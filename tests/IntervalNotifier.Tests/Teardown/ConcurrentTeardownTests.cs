@@ -47,6 +47,42 @@ public sealed class ConcurrentTeardownTests
         Assert.Equal(0, space.ActiveInvalidations);
     }
 
+    // A DisposeAsync after the teardown has finished completes at once, whichever form tore the
+    // space down; two that arrive while it runs both complete when it has finished.
+    [Fact]
+    [Trait("Found", "mutation testing")]
+    public async Task DisposeAsync_AfterTheTeardown_CompletesAtOnce_AndEveryConcurrentOneWhenItEnds()
+    {
+        var done = new AddressSpace();
+        done.Dispose();
+        await done.DisposeAsync().AsTask().WaitAsync(Waiting.Patience, TestContext.Current.CancellationToken);
+
+        var space = new AddressSpace();
+        using var inRelease = new ManualResetEventSlim();
+        using var finishRelease = new ManualResetEventSlim();
+        space.Subscribe(0, 10, new RecordingInvalidator(onInvalidate: (_, r, _) =>
+        {
+            if (r.Event == InvalidationEvent.Release)
+            {
+                inRelease.Set();
+                Assert.True(Waiting.For(finishRelease));
+            }
+
+            return true;
+        }));
+        Task first = Waiting.OnThread(space.Dispose);
+        Assert.True(Waiting.For(inRelease));
+        Task second = Task.Run(async () => await space.DisposeAsync(), TestContext.Current.CancellationToken);
+        Task third = Task.Run(async () => await space.DisposeAsync(), TestContext.Current.CancellationToken);
+        Waiting.AssertBlocked(second, "the second DisposeAsync");
+        Waiting.AssertBlocked(third, "the third DisposeAsync");
+        finishRelease.Set();
+        Waiting.Completes(first, "the first Dispose");
+        Waiting.Completes(second, "the second DisposeAsync");
+        Waiting.Completes(third, "the third DisposeAsync");
+        await space.DisposeAsync().AsTask().WaitAsync(Waiting.Patience, TestContext.Current.CancellationToken);
+    }
+
     [Fact]
     public void Dispose_FromInsideAReleaseCallback_ReturnsAtOnce()
     {
