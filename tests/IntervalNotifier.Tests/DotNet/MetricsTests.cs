@@ -187,6 +187,33 @@ public sealed class MetricsTests
         }
     }
 
+    // An awaitable begin that goes pending reports its call phase and its later completions as
+    // one invalidation: every callback, record, fallback and refusal counted once.
+    [Fact]
+    [Trait("Found", "mutation testing")]
+    public async Task Metrics_AnAwaitableBeginThatWentPending_CountsItsWalkOnce()
+    {
+        using var metrics = MetricsRecorder.ForNewSpace();
+        await using var space = new AddressSpace(metrics.Options);
+        var log = new List<string>();
+        var pending = new AsyncDevice("pending", new FinishRecordPool<DeviceRecord>(2), log);
+        space.Subscribe(0, 10, pending);
+        space.Subscribe(0, 10, new TwoPassDevice("fallback", new FinishRecordPool<DeviceRecord>(1, AllocationFaults.Always)));
+        space.Subscribe(0, 10, new RecordingInvalidator(onInvalidate: (_, r, _) => r.Event == InvalidationEvent.Release));
+
+        ValueTask<InvalidationScope> begin = space.BeginInvalidationAsync(new InvalidationRange(0, 10));
+        Assert.False(begin.IsCompleted);
+        Waiting.Until(() => pending.Completions.Count == 1, "the finish is called");
+        pending.Completions[0].SetResult();
+        (await begin.AsTask().WaitAsync(Waiting.Patience, Ct)).Dispose();
+
+        Assert.Equal(1, metrics[NotifierMetrics.Invalidations]);
+        Assert.Equal(3, metrics[NotifierMetrics.Callbacks]);
+        Assert.Equal(1, metrics[NotifierMetrics.FinishRecords]);
+        Assert.Equal(1, metrics[NotifierMetrics.Fallbacks]);
+        Assert.Equal(1, metrics[NotifierMetrics.BlockableRefusals]);
+    }
+
     private sealed class FailingFinish(FinishRecordPool<FinishRecord> pool, bool later) : IAsyncTwoPassIntervalInvalidator
     {
         public bool InvalidateStart(IntervalSubscription subscription, in InvalidationRange range, ulong currentSequence, out FinishRecord? finish)
