@@ -87,6 +87,7 @@ public sealed class MeterFactoryTests
 
         Meter meter = Assert.Single(factory.Meters);
         Assert.Equal(NotifierMetrics.MeterName, meter.Name);
+        Assert.Equal(typeof(AddressSpace).Assembly.GetName().Version!.ToString(), meter.Version); // as on the shared meter
         Assert.Equal(1, onFactory.Of(NotifierMetrics.Invalidations).Count(m => Equals(m.Tags[NotifierMetrics.AddressSpaceTag], name)));
         Assert.DoesNotContain(onShared.Of(NotifierMetrics.Invalidations), m => Equals(m.Tags[NotifierMetrics.AddressSpaceTag], name));
     }

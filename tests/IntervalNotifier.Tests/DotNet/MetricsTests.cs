@@ -188,7 +188,7 @@ public sealed class MetricsTests
     }
 
     // An awaitable begin that goes pending reports its call phase and its later completions as
-    // one invalidation: every callback, record, fallback and refusal counted once.
+    // one invalidation: every callback, record, fallback, refusal and exception counted once.
     [Fact]
     [Trait("Found", "mutation testing")]
     public async Task Metrics_AnAwaitableBeginThatWentPending_CountsItsWalkOnce()
@@ -200,15 +200,18 @@ public sealed class MetricsTests
         space.Subscribe(0, 10, pending);
         space.Subscribe(0, 10, new TwoPassDevice("fallback", new FinishRecordPool<DeviceRecord>(1, AllocationFaults.Always)));
         space.Subscribe(0, 10, new RecordingInvalidator(onInvalidate: (_, r, _) => r.Event == InvalidationEvent.Release));
+        space.Subscribe(0, 10, new RecordingInvalidator(onInvalidate: (_, r, _) => r.Event == InvalidationEvent.Release ? true : throw new FormatException()));
 
         ValueTask<InvalidationScope> begin = space.BeginInvalidationAsync(new InvalidationRange(0, 10));
         Assert.False(begin.IsCompleted);
         Waiting.Until(() => pending.Completions.Count == 1, "the finish is called");
         pending.Completions[0].SetResult();
-        (await begin.AsTask().WaitAsync(Waiting.Patience, Ct)).Dispose();
+        await Assert.ThrowsAsync<FormatException>(async () => await begin.AsTask().WaitAsync(Waiting.Patience, Ct)); // the core ended it
 
+        Assert.Equal(0, space.ActiveInvalidations);
         Assert.Equal(1, metrics[NotifierMetrics.Invalidations]);
-        Assert.Equal(3, metrics[NotifierMetrics.Callbacks]);
+        Assert.Equal(1, metrics[NotifierMetrics.CallbackExceptions]);
+        Assert.Equal(4, metrics[NotifierMetrics.Callbacks]);
         Assert.Equal(1, metrics[NotifierMetrics.FinishRecords]);
         Assert.Equal(1, metrics[NotifierMetrics.Fallbacks]);
         Assert.Equal(1, metrics[NotifierMetrics.BlockableRefusals]);
