@@ -87,4 +87,67 @@ public sealed class SinglePassFormTests
         Assert.Equal(0, pool.Rented);
         device.Result = true; // for the teardown
     }
+
+    /// <summary>Returns its one embedded record from every start; its finish may run a nested single pass.</summary>
+    private sealed class EmbeddedOnly : ITwoPassIntervalInvalidator
+    {
+        private readonly FinishRecord _record = new();
+
+        public bool Result { get; set; } = true;
+
+        public int Finishes { get; private set; }
+
+        public Action? InFirstFinish { get; set; }
+
+        public bool InvalidateStart(IntervalSubscription subscription, in InvalidationRange range, ulong currentSequence, out FinishRecord? finish)
+        {
+            subscription.SetSequence(currentSequence);
+            finish = range.Event == InvalidationEvent.Release ? null : _record;
+            return Result;
+        }
+
+        public void InvalidateFinish(FinishRecord finish)
+        {
+            if (++Finishes == 1)
+            {
+                InFirstFinish?.Invoke();
+            }
+        }
+    }
+
+    // An embedded record is free again before its finish runs: the finish may start a new single
+    // pass that returns the same record.
+    [Fact]
+    [Trait("Found", "mutation testing")]
+    public void DefaultInvalidate_AnEmbeddedRecord_IsFreeAgainInsideItsOwnFinish()
+    {
+        var device = new EmbeddedOnly();
+        using var space = new AddressSpace();
+        IntervalSubscription s = space.Subscribe(0, 10, new Delegating(device));
+        var range = new InvalidationRange(0, 10);
+        device.InFirstFinish = () => ((IIntervalInvalidator)device).Invalidate(s, in range, space.Sequence);
+
+        space.BeginInvalidation(range).Dispose();
+
+        Assert.Equal(2, device.Finishes);
+    }
+
+    // An embedded record returned with false is not finished, the misuse throws, and the record
+    // is free again afterwards: the next single pass finishes it.
+    [Fact]
+    [Trait("Found", "mutation testing")]
+    public void DefaultInvalidate_AnEmbeddedRecordWithFalse_Throws_AndIsFreeAgainAfterwards()
+    {
+        var device = new EmbeddedOnly { Result = false };
+        using var space = new AddressSpace();
+        space.Subscribe(0, 10, new Delegating(device));
+
+        var e = Assert.Throws<InvalidOperationException>(() => space.BeginInvalidation(new InvalidationRange(0, 10)));
+        Assert.Contains("together with false", e.Message, StringComparison.Ordinal);
+        Assert.Equal(0, device.Finishes);
+
+        device.Result = true;
+        space.BeginInvalidation(new InvalidationRange(0, 10)).Dispose();
+        Assert.Equal(1, device.Finishes);
+    }
 }
