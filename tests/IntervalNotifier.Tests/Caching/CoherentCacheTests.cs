@@ -43,6 +43,7 @@ public sealed class CoherentCacheTests
         Assert.Throws<ArgumentOutOfRangeException>("length", () => cache.GetOrAdd(ulong.MaxValue, 2, (_, _) => "x", Ct));
         Assert.Throws<ArgumentOutOfRangeException>("length", () => cache.TryGetValue(1, 0, out _));
         Assert.Throws<ArgumentNullException>("factory", () => cache.GetOrAdd(0, 1, null!, Ct));
+        Assert.Throws<ArgumentNullException>("factory", () => cache.GetOrAddAsync(0, 1, null!, Ct));
         Assert.Throws<ArgumentNullException>("space", () => new CoherentCache<string>(null!));
         Assert.Throws<ArgumentOutOfRangeException>("options", () => new CoherentCache<string>(space, new CoherentCacheOptions { SizeLimit = 0 }));
         Assert.Throws<ArgumentOutOfRangeException>("length", () => new CoherentCache<string>(space, new CoherentCacheOptions { Granularity = 1 }).GetOrAdd(0, 1 << 20, (_, _) => "x", Ct));
