@@ -19,12 +19,10 @@ public sealed class ConcurrentTeardownTests
         }
     }
 
-    [Fact]
-    public void Dispose_WhileAnotherDisposeIsTearingDown_WaitsForThatTeardown()
+    /// <summary>Starts a Dispose on its own thread and returns once its release callback is held until <paramref name="finishRelease"/> is set.</summary>
+    private static Task DisposeHeldInRelease(AddressSpace space, ManualResetEventSlim finishRelease)
     {
-        var space = new AddressSpace();
         using var inRelease = new ManualResetEventSlim();
-        using var finishRelease = new ManualResetEventSlim();
         space.Subscribe(0, 10, new RecordingInvalidator(onInvalidate: (_, r, _) =>
         {
             if (r.Event == InvalidationEvent.Release)
@@ -36,8 +34,17 @@ public sealed class ConcurrentTeardownTests
             return true;
         }));
 
-        Task first = Waiting.OnThread(space.Dispose);
+        Task dispose = Waiting.OnThread(space.Dispose);
         Assert.True(Waiting.For(inRelease));
+        return dispose;
+    }
+
+    [Fact]
+    public void Dispose_WhileAnotherDisposeIsTearingDown_WaitsForThatTeardown()
+    {
+        var space = new AddressSpace();
+        using var finishRelease = new ManualResetEventSlim();
+        Task first = DisposeHeldInRelease(space, finishRelease);
         Task second = Waiting.OnThread(space.Dispose);
         Waiting.AssertBlocked(second, "the second Dispose");
         Assert.Equal(1, space.ActiveInvalidations);
@@ -58,20 +65,8 @@ public sealed class ConcurrentTeardownTests
         await done.DisposeAsync().AsTask().WaitAsync(Waiting.Patience, TestContext.Current.CancellationToken);
 
         var space = new AddressSpace();
-        using var inRelease = new ManualResetEventSlim();
         using var finishRelease = new ManualResetEventSlim();
-        space.Subscribe(0, 10, new RecordingInvalidator(onInvalidate: (_, r, _) =>
-        {
-            if (r.Event == InvalidationEvent.Release)
-            {
-                inRelease.Set();
-                Assert.True(Waiting.For(finishRelease));
-            }
-
-            return true;
-        }));
-        Task first = Waiting.OnThread(space.Dispose);
-        Assert.True(Waiting.For(inRelease));
+        Task first = DisposeHeldInRelease(space, finishRelease);
         Task second = Task.Run(async () => await space.DisposeAsync(), TestContext.Current.CancellationToken);
         Task third = Task.Run(async () => await space.DisposeAsync(), TestContext.Current.CancellationToken);
         Waiting.AssertBlocked(second, "the second DisposeAsync");
