@@ -217,6 +217,45 @@ public sealed class MetricsTests
         Assert.Equal(1, metrics[NotifierMetrics.BlockableRefusals]);
     }
 
+    // A start that returns its record with false (a misuse) in the call phase of an awaitable
+    // begin that went pending: counted once, when the begin concludes.
+    [Fact]
+    [Trait("Found", "mutation testing")]
+    public async Task Metrics_AnAwaitableBeginThatWentPending_CountsACallPhaseMisuseOnce()
+    {
+        using var metrics = MetricsRecorder.ForNewSpace();
+        await using var space = new AddressSpace(metrics.Options);
+        var pending = new AsyncDevice("pending", new FinishRecordPool<DeviceRecord>(2), []);
+        var misusedPool = new FinishRecordPool<DeviceRecord>(1);
+        space.Subscribe(0, 10, pending);
+        space.Subscribe(0, 10, new RecordWithFalse(misusedPool));
+
+        ValueTask<InvalidationScope> begin = space.BeginInvalidationAsync(new InvalidationRange(0, 10));
+        Assert.False(begin.IsCompleted);
+        Waiting.Until(() => pending.Completions.Count == 1, "the finish is called");
+        pending.Completions[0].SetResult();
+        await Assert.ThrowsAsync<InvalidOperationException>(async () => await begin.AsTask().WaitAsync(Waiting.Patience, Ct));
+
+        Assert.Equal(0, space.ActiveInvalidations);
+        Assert.Equal(0, misusedPool.Rented); // back in its pool, unfinished
+        Assert.Equal(1, metrics[NotifierMetrics.Invalidations]);
+        Assert.Equal(1, metrics[NotifierMetrics.RecordMisuses]);
+    }
+
+    private sealed class RecordWithFalse(FinishRecordPool<DeviceRecord> pool) : ITwoPassIntervalInvalidator
+    {
+        public bool InvalidateStart(IntervalSubscription subscription, in InvalidationRange range, ulong currentSequence, out FinishRecord? finish)
+        {
+            subscription.SetSequence(currentSequence);
+            finish = range.Event != InvalidationEvent.Release && pool.TryRent(out DeviceRecord? record) ? record : null;
+            return finish is null;
+        }
+
+        public void InvalidateFinish(FinishRecord finish)
+        {
+        }
+    }
+
     private sealed class FailingFinish(FinishRecordPool<FinishRecord> pool, bool later) : IAsyncTwoPassIntervalInvalidator
     {
         public bool InvalidateStart(IntervalSubscription subscription, in InvalidationRange range, ulong currentSequence, out FinishRecord? finish)

@@ -81,11 +81,47 @@ public sealed class PoolBoundTests
         }
     }
 
+    // The threads that outlived the pool then use more pools than they have cache slots: the
+    // collected pool's cache falls out of their slots, and nothing is spilled anywhere.
+    [Fact]
+    [Trait("Found", "mutation testing")]
+    public void ACacheOfACollectedPool_FallsOutOfTheSlots_OfAThreadThatUsesMorePools()
+    {
+        FinishRecordPool<DeviceRecord>[] later = [.. Enumerable.Range(0, RecordCaches.SlotsPerThread).Select(_ => new FinishRecordPool<DeviceRecord>(4))];
+        foreach (FinishRecordPool<DeviceRecord> p in later)
+        {
+            Assert.True(p.TryRent(out DeviceRecord? r)); // this thread is their home: the others' caches take slots
+            p.Return(r);
+        }
+
+        using var release = new ManualResetEventSlim();
+        var threads = new List<Task>();
+        WeakReference pool = UsePoolOnThreads(3, release, threads, () =>
+        {
+            foreach (FinishRecordPool<DeviceRecord> p in later)
+            {
+                Assert.True(p.TryRent(out DeviceRecord? r));
+                p.Return(r);
+            }
+        });
+        for (int i = 0; i < 3 && pool.IsAlive; i++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            GC.Collect();
+        }
+
+        Assert.False(pool.IsAlive, "the pool is still reachable from the threads that used it");
+        release.Set();
+        Assert.True(Waiting.AllComplete([.. threads])); // a thread that tried to spill into the collected pool faulted
+        Assert.All(later, p => Assert.Equal(0, p.Rented));
+    }
+
     // In a method of its own, not inlined, so that no local of the test keeps the pool alive.
     // Each thread rents and returns (its cache keeps the record) and then blocks, holding nothing
     // of the pool itself: the box that handed it the pool is emptied.
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static WeakReference UsePoolOnThreads(int count, ManualResetEventSlim release, List<Task> threads)
+    private static WeakReference UsePoolOnThreads(int count, ManualResetEventSlim release, List<Task> threads, Action? afterRelease = null)
     {
         var pool = new FinishRecordPool<DeviceRecord>(8);
         for (int t = 0; t < count; t++)
@@ -97,6 +133,7 @@ public sealed class PoolBoundTests
                 RentAndReturn(box);
                 used.Set();
                 Assert.True(Waiting.For(release));
+                afterRelease?.Invoke();
             }));
             Assert.True(Waiting.For(used));
         }

@@ -250,6 +250,68 @@ public sealed class PoolCacheTests
         Assert.All(pools, p => Assert.Equal(5, p.Failures));
     }
 
+    // A thread that is not the home of its pools keeps their caches in a few slots; binding one
+    // more pool spills the least recently used cache back to its pool's shared part.
+    [Fact]
+    [Trait("Found", "mutation testing")]
+    public void AThreadWithMorePoolsThanSlots_SpillsItsLeastRecentlyUsedCache_ToThatPoolsSharedPart()
+    {
+        const int Pools = RecordCaches.SlotsPerThread + 1;
+        FinishRecordPool<DeviceRecord>[] pools = [.. Enumerable.Range(0, Pools).Select(_ => new FinishRecordPool<DeviceRecord>(4))];
+        foreach (FinishRecordPool<DeviceRecord> pool in pools)
+        {
+            Assert.True(pool.TryRent(out DeviceRecord? r)); // this thread is every pool's home
+            pool.Return(r); // one record in the home cache, three in the shared part
+        }
+
+        Waiting.Completes(Waiting.OnThread(() =>
+        {
+            for (int i = 0; i < Pools; i++)
+            {
+                RentTwoAndReturn(pools[i]);
+                Assert.Equal(1, pools[i].SharedAvailable); // two wait in this thread's cache of the pool
+            }
+
+            // The fifth pool's cache took the slot of the first's, whose records went back.
+            Assert.Equal(3, pools[0].SharedAvailable);
+            Assert.All(pools[1..], p => Assert.Equal(1, p.SharedAvailable));
+
+            // The first again: a new cache, and the least recently used one now is the second's.
+            RentTwoAndReturn(pools[0]);
+            Assert.Equal(1, pools[0].SharedAvailable);
+            Assert.Equal(3, pools[1].SharedAvailable);
+            Assert.All(pools[2..], p => Assert.Equal(1, p.SharedAvailable));
+
+            // A pool whose cache is in the slots is found there: nothing moves.
+            RentTwoAndReturn(pools[3]);
+            RentTwoAndReturn(pools[2]);
+            Assert.Equal(1, pools[2].SharedAvailable);
+            Assert.Equal(1, pools[3].SharedAvailable);
+            Assert.Equal(3, pools[1].SharedAvailable);
+        }), "the thread with more pools than slots");
+
+        foreach (FinishRecordPool<DeviceRecord> pool in pools)
+        {
+            Assert.Equal(0, pool.Rented);
+            var all = new List<DeviceRecord>();
+            while (pool.TryRent(out DeviceRecord? r))
+            {
+                all.Add(r);
+            }
+
+            Assert.Equal(4, all.Distinct().Count()); // every record is still rentable, once
+            all.ForEach(pool.Return);
+        }
+
+        static void RentTwoAndReturn(FinishRecordPool<DeviceRecord> pool)
+        {
+            Assert.True(pool.TryRent(out DeviceRecord? a));
+            Assert.True(pool.TryRent(out DeviceRecord? b));
+            pool.Return(a);
+            pool.Return(b);
+        }
+    }
+
     [Fact]
     public void Instruments_ShowRecordsOutAndFailures_PerPool()
     {
