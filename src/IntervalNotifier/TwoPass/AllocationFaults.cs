@@ -78,6 +78,7 @@ public abstract class AllocationFaults
 
     private sealed class RandomFaults(double probability, int seed) : AllocationFaults
     {
+        // Stryker disable once Conditional,Equality : equivalent; at 1.0 the conversion saturates to ulong.MaxValue all the same.
         private readonly ulong _threshold = probability >= 1.0 ? ulong.MaxValue : (ulong)(probability * 18446744073709551616.0);
         private readonly ulong _stream = Mix((ulong)(uint)seed);
         private long _takes;
@@ -85,6 +86,7 @@ public abstract class AllocationFaults
         internal override bool ShouldFail()
         {
             ulong take = (ulong)Interlocked.Increment(ref _takes);
+            // Stryker disable once Equality : equivalent but for one mixed value in 2^64 (the mix equal to the threshold, or to ulong.MaxValue at 1.0).
             return probability >= 1.0 || Mix(_stream + take * 0x9E3779B97F4A7C15UL) < _threshold;
         }
 

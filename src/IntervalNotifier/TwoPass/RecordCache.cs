@@ -133,6 +133,7 @@ internal sealed class RecordCache
         var spin = default(SpinWait);
         while (Volatile.Read(ref _ownerIn) != 0)
         {
+            // Stryker disable once Statement,Unary : equivalent; the back-off changes how this wait spins (or sleeps), not what it waits for.
             spin.SpinOnce(sleep1Threshold: -1);
         }
     }

@@ -278,6 +278,7 @@ public sealed class PoolCacheTests
 
             // The first again: a new cache, and the least recently used one now is the second's.
             RentTwoAndReturn(pools[0]);
+            Assert.Equal(2, pools[0].CacheCount); // this thread's old cache, found again: the home's and this one
             Assert.Equal(1, pools[0].SharedAvailable);
             Assert.Equal(3, pools[1].SharedAvailable);
             Assert.All(pools[2..], p => Assert.Equal(1, p.SharedAvailable));
