@@ -249,6 +249,137 @@ public sealed class CoherentCacheTests
         Assert.Equal("again", cache.GetOrAdd(0, 0x10, (_, _) => "again", Ct));
     }
 
+    // The synchronous path's fault, cancellation and release cases, with the production (or the
+    // join) on the test's own thread: the joining lookup gets the producer's exception; a
+    // factory's own OperationCanceledException, while the lookup's token is not cancelled, is a
+    // fault like any other; a producer whose lookup is cancelled hands the key to the joiner.
+    [Fact]
+    [Trait("Found", "mutation testing")]
+    public void AFactoryThatThrows_OnTheSynchronousPath_HandsItsExceptionToTheJoiner_AndLeavesNoProduction()
+    {
+        using var space = new AddressSpace();
+        using var metrics = MetricsRecorder.ForNewCache();
+        using CoherentCache<string> cache = NewCache(space, name: metrics.SpaceName);
+        Task<string>? joiner = null;
+        var e = Assert.Throws<FormatException>(() => cache.GetOrAdd(0, 0x10, (_, _) =>
+        {
+            joiner = Waiting.OnThread(() => cache.GetOrAdd(0, 0x10, (_, _) => "never", Ct));
+            Waiting.Until(() => metrics[NotifierMetrics.CacheProductionWaits] == 1, "the joiner waits for this production");
+            throw new FormatException("bad texture");
+        }, Ct));
+
+        Assert.Equal("bad texture", e.Message);
+        Assert.NotNull(joiner);
+        Assert.Same(e, Assert.Throws<FormatException>(() => joiner.WaitAsync(Waiting.Patience, Ct).GetAwaiter().GetResult()));
+        Assert.Equal(0, cache.Count);
+        Assert.Equal("again", cache.GetOrAdd(0, 0x10, (_, _) => "again", Ct)); // no production left behind
+    }
+
+    [Theory]
+    [Trait("Found", "mutation testing")]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AFactorysOwnCancellation_WhileTheLookupsTokenIsNot_IsAFault_ThatTheJoinerGets(bool async)
+    {
+        using var space = new AddressSpace();
+        using var metrics = MetricsRecorder.ForNewCache();
+        using CoherentCache<string> cache = NewCache(space, name: metrics.SpaceName);
+        Task<string>? joiner = null;
+        void JoinThenThrow()
+        {
+            joiner = Waiting.OnThread(() => cache.GetOrAdd(0, 0x10, (_, _) => "never", Ct));
+            Waiting.Until(() => metrics[NotifierMetrics.CacheProductionWaits] == 1, "the joiner waits for this production");
+            throw new OperationCanceledException("the device timed out");
+        }
+
+        OperationCanceledException e = async
+            ? await Assert.ThrowsAsync<OperationCanceledException>(async () => await cache.GetOrAddAsync(0, 0x10, (_, _, _) =>
+            {
+                JoinThenThrow();
+                return ValueTask.FromResult("never");
+            }, Ct))
+            : Assert.Throws<OperationCanceledException>(() => cache.GetOrAdd(0, 0x10, (_, _) =>
+            {
+                JoinThenThrow();
+                return "never";
+            }, Ct));
+
+        Assert.Equal("the device timed out", e.Message);
+        Assert.NotNull(joiner);
+        Assert.Same(e, Assert.Throws<OperationCanceledException>(() => joiner.WaitAsync(Waiting.Patience, Ct).GetAwaiter().GetResult())); // a fault, not a hand-over
+        Assert.Equal(0, cache.Count);
+    }
+
+    [Fact]
+    [Trait("Found", "mutation testing")]
+    public void ACancelledProducer_OnTheSynchronousPath_HandsTheProductionToTheJoiner()
+    {
+        using var space = new AddressSpace();
+        using var metrics = MetricsRecorder.ForNewCache();
+        using CoherentCache<string> cache = NewCache(space, name: metrics.SpaceName);
+        using var cts = new CancellationTokenSource();
+        using var started = new ManualResetEventSlim();
+        Task<string> producer = Waiting.OnThread(() => cache.GetOrAdd(0, 0x10, (_, _) =>
+        {
+            started.Set();
+            Task.Delay(Timeout.Infinite, cts.Token).GetAwaiter().GetResult();
+            return "never";
+        }, cts.Token));
+        Assert.True(Waiting.For(started));
+        Task canceller = Waiting.OnThread(() =>
+        {
+            Waiting.Until(() => metrics[NotifierMetrics.CacheProductionWaits] == 1, "this thread's lookup joins the production");
+            cts.Cancel();
+        });
+
+        Assert.Equal("taken over", cache.GetOrAdd(0, 0x10, (_, _) => "taken over", Ct)); // joins, then produces itself
+
+        Waiting.Completes(canceller, "the canceller");
+        Assert.ThrowsAny<OperationCanceledException>(() => producer.WaitAsync(Waiting.Patience, Ct).GetAwaiter().GetResult());
+        Assert.Equal(1, cache.Count);
+    }
+
+    // A lookup after the address space was released cannot subscribe its region: it throws, and
+    // leaves no production that a later lookup of the key would wait for.
+    [Fact]
+    [Trait("Found", "mutation testing")]
+    public void ALookup_AfterTheAddressSpaceWasReleased_Throws_AndLeavesNothingToWaitFor()
+    {
+        var space = new AddressSpace();
+        using CoherentCache<string> cache = NewCache(space);
+        space.Dispose();
+
+        Assert.Throws<ObjectDisposedException>(() => cache.GetOrAdd(0, 0x10, (_, _) => "a", Ct));
+        Assert.Throws<ObjectDisposedException>(() => Waiting.OnThread(() => cache.GetOrAdd(0, 0x10, (_, _) => "a", Ct)).WaitAsync(Waiting.Patience, Ct).GetAwaiter().GetResult());
+        Assert.Equal(0, cache.Count);
+    }
+
+    // Without a token that can be cancelled, the synchronous path waits for a running
+    // invalidation in the blocking form — once, not in a loop.
+    [Fact]
+    [Trait("Found", "mutation testing")]
+    public void AMissWithoutAToken_WaitsOnceForARunningInvalidationOfItsKey()
+    {
+        using var space = new AddressSpace();
+        using var metrics = MetricsRecorder.ForNewCache();
+        using CoherentCache<string> cache = NewCache(space, name: metrics.SpaceName);
+        cache.GetOrAdd(0x100, 0x10, (_, _) => "region in use", CancellationToken.None);
+        using var begun = new ManualResetEventSlim();
+        Task writer = Waiting.OnThread(() =>
+        {
+            using InvalidationScope open = space.BeginInvalidation(new InvalidationRange(0x100, 0x110));
+            begun.Set();
+            Waiting.Until(() => metrics[NotifierMetrics.CacheInvalidationWaits] != 0, "the miss waits");
+            Thread.Sleep(Waiting.Watch); // a miss that did not block would count many waits meanwhile
+        });
+        Assert.True(Waiting.For(begun));
+
+        Assert.Equal("after", cache.GetOrAdd(0x100, 0x10, (_, _) => "after", CancellationToken.None));
+
+        Waiting.Completes(writer, "the writer");
+        Assert.Equal(1, metrics[NotifierMetrics.CacheInvalidationWaits]);
+    }
+
     [Fact]
     public async Task ACancelledProducer_HandsTheProductionToAWaiter()
     {

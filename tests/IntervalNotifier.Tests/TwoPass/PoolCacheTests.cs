@@ -116,7 +116,12 @@ public sealed class PoolCacheTests
     [Fact]
     public void AReturnOnAThreadThatNeverRented_MakesNoCache_AndRentedStaysExact()
     {
-        var pool = new FinishRecordPool<DeviceRecord>(4);
+        int made = 0;
+        var pool = new FinishRecordPool<DeviceRecord>(4, () =>
+        {
+            made++;
+            return new DeviceRecord();
+        });
         Assert.True(pool.TryRent(out DeviceRecord? record));
         Assert.Equal(1, pool.CacheCount);
         var returner = new Thread(() => pool.Return(record));
@@ -132,6 +137,8 @@ public sealed class PoolCacheTests
         }
 
         Assert.Equal(4, all.Count); // the record returned elsewhere is rentable again
+        Assert.Contains(record, all); // itself, not one made in its place
+        Assert.Equal(4, made);
         Assert.Equal(4, pool.Rented);
         all.ForEach(pool.Return);
         Assert.Equal(0, pool.Rented);
@@ -257,7 +264,12 @@ public sealed class PoolCacheTests
     public void AThreadWithMorePoolsThanSlots_SpillsItsLeastRecentlyUsedCache_ToThatPoolsSharedPart()
     {
         const int Pools = RecordCaches.SlotsPerThread + 1;
-        FinishRecordPool<DeviceRecord>[] pools = [.. Enumerable.Range(0, Pools).Select(_ => new FinishRecordPool<DeviceRecord>(4))];
+        int made = 0;
+        FinishRecordPool<DeviceRecord>[] pools = [.. Enumerable.Range(0, Pools).Select(_ => new FinishRecordPool<DeviceRecord>(4, () =>
+        {
+            Interlocked.Increment(ref made);
+            return new DeviceRecord();
+        }))];
         foreach (FinishRecordPool<DeviceRecord> pool in pools)
         {
             Assert.True(pool.TryRent(out DeviceRecord? r)); // this thread is every pool's home
@@ -303,6 +315,8 @@ public sealed class PoolCacheTests
             Assert.Equal(4, all.Distinct().Count()); // every record is still rentable, once
             all.ForEach(pool.Return);
         }
+
+        Assert.Equal(4 * Pools, made); // the spilled records themselves, none made anew
 
         static void RentTwoAndReturn(FinishRecordPool<DeviceRecord> pool)
         {
