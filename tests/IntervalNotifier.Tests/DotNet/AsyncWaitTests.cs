@@ -131,7 +131,7 @@ public sealed class AsyncWaitTests
     {
         using var space = new AddressSpace();
         IntervalSubscription[] subs = [.. Enumerable.Range(0, 20).Select(i => space.Subscribe((ulong)i * 10, 10, new RecordingInvalidator()))];
-        InvalidationScope scope = space.BeginInvalidation(new InvalidationRange(0, 200));
+        InvalidationScope scope = space.BeginAnywhere(new InvalidationRange(0, 200)); // ended after an await, maybe on another thread
         Task<ulong>[] reads = await Waiting.OnThread(() => subs.Select(s => s.ReadBeginAsync(Ct).AsTask()).ToArray());
         Assert.Equal(20, space.AsyncWaiterCount);
         Assert.All(reads, r => Assert.False(r.IsCompleted));

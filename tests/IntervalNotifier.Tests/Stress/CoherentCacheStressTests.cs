@@ -123,7 +123,8 @@ public sealed class CoherentCacheStressTests(ITestOutputHelper output)
         (int lookups, int stale, int writes) = Run(seed, plantBug: false, Waiting.Stress(TimeSpan.FromSeconds(1.5)));
         output.WriteLine($"seed {seed}: {lookups} lookups, {writes} writes, {stale} stale");
         Assert.True(stale == 0, $"{stale} stale lookups of {lookups} (seed {seed})");
-        Assert.True(lookups > 100 && writes > 50, $"too little work: {lookups} lookups, {writes} writes (seed {seed})");
+        double share = Math.Min(1.0, Waiting.StressScale); // a shortened run (mutation testing) does proportionally less
+        Assert.True(lookups > 100 * share && writes > 50 * share, $"too little work: {lookups} lookups, {writes} writes (seed {seed})");
     }
 
     [Fact]
