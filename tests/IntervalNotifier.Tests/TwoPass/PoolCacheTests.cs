@@ -80,6 +80,26 @@ public sealed class PoolCacheTests
         }
     }
 
+    // A thread's cache holds at most MaxCacheSize records (fewer for a smaller pool): what a
+    // thread returns beyond that goes back to the shared part, for other threads.
+    [Fact]
+    [Trait("Found", "mutation testing")]
+    public void AThreadsCache_HoldsAtMostMaxCacheSizeRecords_TheRestGoToTheSharedPart()
+    {
+        const int Extra = 44;
+        var pool = new FinishRecordPool<DeviceRecord>(FinishRecordPool<DeviceRecord>.MaxCacheSize + Extra);
+        var all = new List<DeviceRecord>();
+        while (pool.TryRent(out DeviceRecord? r))
+        {
+            all.Add(r);
+        }
+
+        Assert.Equal(pool.Capacity, all.Count);
+        all.ForEach(pool.Return);
+        Assert.Equal(0, pool.Rented);
+        Assert.Equal(Extra, pool.SharedAvailable);
+    }
+
     [Fact]
     public void RecordsCachedByAThreadThatEnded_AreReclaimedByAnotherThread()
     {
