@@ -110,7 +110,7 @@ public class WalkBenchmarks
 
     // `count` distinct queries (a power of two) that hit exactly k subscriptions, from the whole
     // space, found by trial against a sorted index.
-    private static InvalidationRange[] QueriesHitting(SortedArrayIntervals index, int k, int n, int count)
+    internal static InvalidationRange[] QueriesHitting(SortedArrayIntervals index, int k, int n, int count)
     {
         var random = new Random(7 + k);
         var result = new HashSet<(ulong, ulong)>();
