@@ -126,8 +126,9 @@ public sealed partial class FinishRecordPool<T>
             }
         }
 
-        // A thread that uses more pools than it has slots for spills the one it used least
-        // recently (unless that pool has been collected: then its records are released).
+        // A thread that uses more pools than it has slots for spills the cache it installed
+        // longest ago (a lookup does not reorder the slots), unless that pool has been
+        // collected: then its records are released.
         if (RecordCaches.Install(cache) is { } evicted && evicted.TryGetPool(out IFinishRecordPool? pool))
         {
             pool.SpillAll(evicted);

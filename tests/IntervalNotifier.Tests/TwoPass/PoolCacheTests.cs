@@ -278,10 +278,10 @@ public sealed class PoolCacheTests
     }
 
     // A thread that is not the home of its pools keeps their caches in a few slots; binding one
-    // more pool spills the least recently used cache back to its pool's shared part.
+    // more pool spills the cache installed longest ago back to its pool's shared part.
     [Fact]
     [Trait("Found", "mutation testing")]
-    public void AThreadWithMorePoolsThanSlots_SpillsItsLeastRecentlyUsedCache_ToThatPoolsSharedPart()
+    public void AThreadWithMorePoolsThanSlots_SpillsItsOldestCache_ToThatPoolsSharedPart()
     {
         const int Pools = RecordCaches.SlotsPerThread + 1;
         int made = 0;
@@ -308,7 +308,7 @@ public sealed class PoolCacheTests
             Assert.Equal(3, pools[0].SharedAvailable);
             Assert.All(pools[1..], p => Assert.Equal(1, p.SharedAvailable));
 
-            // The first again: a new cache, and the least recently used one now is the second's.
+            // The first again: its cache is installed anew, and the oldest one now is the second's.
             RentTwoAndReturn(pools[0]);
             Assert.Equal(2, pools[0].CacheCount); // this thread's old cache, found again: the home's and this one
             Assert.Equal(1, pools[0].SharedAvailable);
