@@ -214,7 +214,7 @@ public sealed partial class AddressSpace
         _metrics.RecordFinishPass(started);
         if (!errors.HasAny)
         {
-            scope = new InvalidationScope(bracket, generation);
+            scope = new InvalidationScope(this, bracket, generation);
             return null;
         }
 

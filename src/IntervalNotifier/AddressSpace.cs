@@ -32,7 +32,7 @@ public sealed partial class AddressSpace : IDisposable, IAsyncDisposable
     //
     // S (_sequence) starts at 2 and is even while no invalidation that hit a subscription is
     // running. The first begin that finds an overlapping subscription makes it odd (S |= 1); it
-    // stays odd until the count of active brackets (_active) returns to zero, and that last end
+    // stays odd until the count of active brackets (in _state) returns to zero, and that last end
     // makes it even again (S++). Each subscription has its own s; s == S means "being
     // invalidated right now". Values wrap; only equality is ever compared.
     //
@@ -90,7 +90,7 @@ public sealed partial class AddressSpace : IDisposable, IAsyncDisposable
     /// <summary>The tree changes deferred during the current odd period (§5), applied by its last end.</summary>
     private readonly DeferredChanges _deferred;
 
-    /// <summary>The open brackets (as many as <see cref="_active"/>) and the closed ones kept for reuse.</summary>
+    /// <summary>The open brackets begun on the slow path (the fast ones are counted in <see cref="_state"/> only) and the closed ones kept for reuse.</summary>
     private readonly BracketRegistry _brackets;
 
     /// <summary>The threads and asynchronous waiters that wait for the last end of the odd period.</summary>
@@ -108,8 +108,22 @@ public sealed partial class AddressSpace : IDisposable, IAsyncDisposable
     /// <summary>S: even while idle, odd from the first begin that hits until the last end (§3). Written under the lock, read lock-free.</summary>
     private ulong _sequence;
 
-    /// <summary>The count of active invalidations (open brackets). Written under the lock, read lock-free.</summary>
-    private int _active;
+    /// <summary>
+    /// The bracket state word (see the fast path in the protocol comment): the active count (open
+    /// brackets, <see cref="CountMask"/>), the fast begins still looking up their first hit
+    /// without the lock (<see cref="LookerMask"/>), <see cref="OddFlag"/> (S was made odd by a
+    /// bracket that is still counted: the last end must take the slow path) and
+    /// <see cref="GateFlag"/> (begins must take the lock: the tree is about to change, the odd
+    /// period is closing, or the space is torn down). Changed only by atomic operations.
+    /// </summary>
+    private long _state;
+
+    private const long CountOne = 1;
+    private const long CountMask = (1L << 30) - 1;
+    private const long LookerOne = 1L << 32;
+    private const long LookerMask = ((1L << 20) - 1) << 32;
+    private const long OddFlag = 1L << 60;
+    private const long GateFlag = 1L << 61;
 
     /// <summary>
     /// The live subscriptions (inserted, or insert deferred; not being unsubscribed): only a
@@ -120,6 +134,9 @@ public sealed partial class AddressSpace : IDisposable, IAsyncDisposable
 
     /// <summary>Where the teardown (§7) is.</summary>
     private Teardown _teardown;
+
+    /// <summary>For the systematic tests' controls only: bugs planted in this address space's protocol.</summary>
+    internal PlantedBugs Planted;
 
     /// <summary>The release invalidation's bracket (and its generation) while it runs; a second <see cref="Dispose"/> from inside it returns at once.</summary>
     private Bracket? _teardownBracket;
@@ -166,7 +183,7 @@ public sealed partial class AddressSpace : IDisposable, IAsyncDisposable
     public ulong Sequence => Volatile.Read(ref _sequence);
 
     /// <summary>The number of open brackets (begun and not yet ended).</summary>
-    public int ActiveInvalidations => Volatile.Read(ref _active);
+    public int ActiveInvalidations => (int)(Volatile.Read(ref _state) & CountMask);
 
     /// <summary>The number of live subscriptions: subscribed (including inserts still deferred) and not yet unsubscribed.</summary>
     public int SubscriptionCount => Volatile.Read(ref _subscriptionCount);
@@ -200,9 +217,19 @@ public sealed partial class AddressSpace : IDisposable, IAsyncDisposable
     private void AssertInvariants()
     {
         Debug.Assert(Monitor.IsEntered(_sync));
-        Debug.Assert(_active >= 0, "The active count is negative.");
-        Debug.Assert(_active == _brackets.OpenCount, "The open brackets do not match the active count.");
-        Debug.Assert(_active != 0 || (_sequence & 1) == 0, "S is odd while no invalidation is active.");
+        // Fast begins and ends change S and the state word without the lock, so the reads are
+        // ordered: S odd, read before the word, stays odd while the lock is held (only the last
+        // end, under the lock, makes it even), so its bracket is still counted in the word; the
+        // odd flag, read before S, was set after S became odd.
+        ulong sequenceBefore = Volatile.Read(ref _sequence);
+        long state = Volatile.Read(ref _state);
+        ulong sequenceAfter = Volatile.Read(ref _sequence);
+        int active = (int)(state & CountMask);
+        Debug.Assert(active >= _brackets.OpenCount, "The active count is below the open brackets of the registry (fast brackets are counted but not registered).");
+        Debug.Assert((state & LookerMask) >> 32 <= active, "More lookers than active brackets.");
+        Debug.Assert(active != 0 || (sequenceBefore & 1) == 0, "S is odd while no invalidation is active.");
+        Debug.Assert((state & OddFlag) == 0 || (sequenceAfter & 1) != 0, "The odd flag is set while S is even.");
+        Debug.Assert((state & GateFlag) == 0 || _teardown != Teardown.None, "The gate is left closed outside a locked region.");
         Debug.Assert(_deferred.IsEmpty || (_sequence & 1) != 0, "Tree changes are deferred while S is even.");
         Debug.Assert(_waiters.QueuedCount == 0 || (_sequence & 1) != 0, "Asynchronous waiters wait while S is even.");
         Debug.Assert(_brackets.Check() is null, _brackets.Check());

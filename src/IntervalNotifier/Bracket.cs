@@ -12,13 +12,23 @@ namespace IntervalNotifier;
 /// All fields but <see cref="FinishList"/> are guarded by the address space's lock; <see cref="Owner"/> is read
 /// under it and written by the invalidation with <see cref="Volatile"/>.
 /// </remarks>
-internal sealed class Bracket(AddressSpace space) : IListNode<Bracket>
+internal sealed class Bracket(AddressSpace? space, bool isFast = false) : IListNode<Bracket>
 {
     /// <summary>The use of a bracket that the code running in an asynchronous finish's flow belongs to (docs/contract.md §9).</summary>
     internal static readonly AsyncLocal<FlowMark?> Flow = new();
 
-    /// <summary>The address space the bracket belongs to.</summary>
-    internal readonly AddressSpace Space = space;
+    /// <summary>
+    /// The address space the bracket belongs to. A fast bracket (<see cref="IsFast"/>) belongs to
+    /// one thread, not to a space: this is the space of its open use, <see langword="null"/>
+    /// while it is free (so that it keeps no address space alive).
+    /// </summary>
+    internal AddressSpace? Space = space;
+
+    /// <summary>
+    /// The calling thread's own bracket for the lock-free fast path (one per thread, used by one
+    /// synchronous bracket at a time, in any address space); it is never in a registry.
+    /// </summary>
+    internal readonly bool IsFast = isFast;
 
     /// <summary>This bracket's hold id: what its finish list's claims write into a record (<see cref="FinishRecord.ClaimHold"/>); one per bracket object, kept across its uses.</summary>
     internal readonly long HoldId = FinishRecord.NewHoldId();

@@ -19,19 +19,21 @@ namespace IntervalNotifier;
 [DebuggerDisplay("{DebuggerDisplay,nq}")]
 public readonly struct InvalidationScope : IDisposable
 {
+    private readonly AddressSpace? _space;
     private readonly Bracket? _bracket;
     private readonly ulong _generation;
 
-    internal InvalidationScope(Bracket bracket, ulong generation)
+    internal InvalidationScope(AddressSpace space, Bracket bracket, ulong generation)
     {
+        _space = space;
         _bracket = bracket;
         _generation = generation;
     }
 
     internal string DebuggerDisplay =>
-        _bracket is null ? "no invalidation (default, or a failed TryBeginInvalidation)"
+        _bracket is null || _space is null ? "no invalidation (default, or a failed TryBeginInvalidation)"
         : _bracket.Generation != _generation ? "ended"
-        : $"open in {(_bracket.Space.Name is { } name ? "address space " + name : "its address space")} (Sequence = {_bracket.Space.Sequence})";
+        : $"open in {(_space.Name is { } name ? "address space " + name : "its address space")} (Sequence = {_space.Sequence})";
 
     /// <summary>
     /// Ends the invalidation. When it is the last active one, the address space's sequence
@@ -48,11 +50,11 @@ public readonly struct InvalidationScope : IDisposable
     /// </exception>
     public void Dispose()
     {
-        if (_bracket is null)
+        if (_bracket is null || _space is null)
         {
             throw new InvalidOperationException("This scope holds no invalidation: it is default, or it is the scope of a failed TryBeginInvalidation, which the core has already ended.");
         }
 
-        _bracket.Space.End(_bracket, _generation);
+        _space.End(_bracket, _generation);
     }
 }

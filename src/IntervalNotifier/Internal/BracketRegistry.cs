@@ -63,6 +63,11 @@ internal sealed class BracketRegistry(object sync, AddressSpace space)
             return true;
         }
 
+        if (AddressSpace.FastBracketOfCaller is { } fast && ReferenceEquals(Volatile.Read(ref fast.Space), space))
+        {
+            return true; // the thread's fast bracket is open in this space
+        }
+
         Thread thread = Thread.CurrentThread;
         for (Bracket? b = _open.First; b is not null; b = IntrusiveList<Bracket>.NextOf(b))
         {

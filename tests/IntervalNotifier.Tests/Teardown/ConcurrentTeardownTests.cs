@@ -108,7 +108,10 @@ public sealed class ConcurrentTeardownTests
         space.Subscribe(0, 10, counting);
         InvalidationScope other = Waiting.Completes(Waiting.OnThread(() => space.BeginAnywhere(new InvalidationRange(0, 10))), "other begin");
         IntervalSubscription deferred = space.Subscribe(5, 10, counting);
-        space.BeginInvalidation(new InvalidationRange(50, 60)).Dispose(); // warm: a free bracket
+        using (space.BeginInvalidation(new InvalidationRange(50, 60))) // warm: the thread's fast bracket …
+        {
+            space.BeginInvalidation(new InvalidationRange(70, 80)).Dispose(); // … and a free registry bracket (a nested begin takes the slow path), which the release uses
+        }
 
         long before = GC.GetAllocatedBytesForCurrentThread();
         space.Dispose();

@@ -1,0 +1,95 @@
+using IntervalNotifier.Internal;
+using Microsoft.Coyote.Specifications;
+
+namespace IntervalNotifier.SystematicTests;
+
+/// <summary>
+/// The lock-free fast path of begin and end (AddressSpace.cs, the protocol comment) under
+/// Coyote: fast begins (one hitting, one hitting nothing) racing each other's last end, a
+/// subscribe, an unsubscribe and a waiting <c>ReadBegin</c>. Checked at every step: every
+/// callback sees an odd <c>cur_seq</c> equal to S (S cannot change while a bracket that hit is
+/// counted); when an unsubscribe returns no callback of it runs; no waiter is stranded (Coyote
+/// reports a deadlock); at the end S is even, nothing is active, and the subscribe made during
+/// the race is in the tree exactly once. The controls plant the two bugs the fast path must not
+/// have: a last end that skips the slow path, and a gate that lets a tree change race a lookup.
+/// </summary>
+public sealed class FastPathScenarios(ITestOutputHelper output)
+{
+    /// <summary>A subscriber that checks the sequence it is given, and that it is not called after its unsubscribe returned.</summary>
+    private sealed class Checked(AddressSpace space) : IIntervalInvalidator
+    {
+        public volatile bool Unsubscribed;
+        public int Calls;
+
+        public bool Invalidate(IntervalSubscription subscription, in InvalidationRange range, ulong currentSequence)
+        {
+            Specification.Assert(!Unsubscribed, "a callback ran after Unsubscribe of its subscription returned");
+            Specification.Assert((currentSequence & 1) == 1, $"a callback was given an even cur_seq {currentSequence}");
+            Specification.Assert(currentSequence == space.Sequence, $"S changed to {space.Sequence} while a bracket given {currentSequence} was counted");
+            subscription.SetSequence(currentSequence);
+            Interlocked.Increment(ref Calls);
+            return true;
+        }
+    }
+
+    private static Func<Task> Race(PlantedBugs planted) => async () =>
+    {
+        using var space = new AddressSpace { Planted = planted };
+        var x = new Checked(space);
+        var y = new Checked(space);
+        var z = new Checked(space);
+        IntervalSubscription xs = space.Subscribe(0, 1, x);
+        IntervalSubscription ys = space.Subscribe(10, 1, y);
+
+        // Two fast begins each (the first invalidation on a thread allocates its bracket and
+        // still takes the fast path): one range hits x, one hits y.
+        Task hitsX = Task.Run(() =>
+        {
+            space.BeginInvalidation(new InvalidationRange(0, 1)).Dispose();
+            space.BeginInvalidation(new InvalidationRange(0, 1)).Dispose();
+        });
+        Task hitsY = Task.Run(() =>
+        {
+            space.BeginInvalidation(new InvalidationRange(20, 21)).Dispose(); // hits nothing
+            space.BeginInvalidation(new InvalidationRange(10, 11)).Dispose();
+        });
+        Task unsubscribes = Task.Run(() =>
+        {
+            xs.Unsubscribe();
+            x.Unsubscribed = true;
+        });
+        Task subscribes = Task.Run(() => space.Subscribe(30, 1, z));
+        Task reads = Task.Run(() =>
+        {
+            ulong seq = ys.ReadBegin();
+            Specification.Assert(seq != space.Sequence, $"ReadBegin returned {seq} while that invalidation was still running");
+        });
+
+        await hitsX;
+        await hitsY;
+        await unsubscribes;
+        await subscribes;
+        await reads;
+
+        Specification.Assert((space.Sequence & 1) == 0, $"S is {space.Sequence}, odd, after every bracket ended");
+        Specification.Assert(space.ActiveInvalidations == 0, $"{space.ActiveInvalidations} brackets active after every bracket ended");
+        Specification.Assert(space.SubscriptionCount == 2, $"{space.SubscriptionCount} live subscriptions, not 2");
+        space.BeginInvalidation(new InvalidationRange(30, 31)).Dispose();
+        Specification.Assert(z.Calls == 1, $"the subscription made during the race got {z.Calls} callbacks from one invalidation of its range");
+    };
+
+    [Theory]
+    [MemberData(nameof(Systematic.Seeds), MemberType = typeof(Systematic))]
+    public void FastPath_BeginsRacingTheLastEndASubscribeAnUnsubscribeAndAReader(uint seed) =>
+        Systematic.AssertNoBug(Race(PlantedBugs.None), seed, output);
+
+    [Theory]
+    [MemberData(nameof(Systematic.Seeds), MemberType = typeof(Systematic))]
+    public void FastPath_FindsALastEndThatSkipsTheSlowPath(uint seed) =>
+        Systematic.AssertFindsBug(Race(PlantedBugs.FastEndSkipsSlowPath), seed, output);
+
+    [Theory]
+    [MemberData(nameof(Systematic.Seeds), MemberType = typeof(Systematic))]
+    public void FastPath_FindsAGateThatDoesNotWaitForTheLookups(uint seed) =>
+        Systematic.AssertFindsBug(Race(PlantedBugs.GateSkipsLookers), seed, output);
+}
