@@ -142,7 +142,7 @@ public sealed partial class AddressSpace
             // The only allocation (a bracket when none is free) comes before any change.
             Bracket bracket = _brackets.Open(isAsync);
             bracket.StartedAt = _metrics.InvalidationStarted();
-            Interlocked.Add(ref _state, CountOne); // atomic: fast begins and ends change the word without the lock
+            Interlocked.Add(ref _state.Value, CountOne); // atomic: fast begins and ends change the word without the lock
             if (release)
             {
                 _teardownBracket = bracket;
@@ -156,7 +156,7 @@ public sealed partial class AddressSpace
             if (hit)
             {
                 currentSequence = MakeOdd();
-                Interlocked.Or(ref _state, OddFlag);
+                Interlocked.Or(ref _state.Value, OddFlag);
             }
 
             return bracket;
@@ -183,9 +183,9 @@ public sealed partial class AddressSpace
     private bool TryOpenFast(in InvalidationRange range, [NotNullWhen(true)] out Bracket? bracket, out ulong generation, out WalkCursor walk, out bool hit, out ulong currentSequence)
     {
         Bracket mine = t_fastBracket ?? NewFastBracket();
-        long state = Volatile.Read(ref _state);
+        long state = Volatile.Read(ref _state.Value);
         if (mine.Space is not null || (state & GateFlag) != 0
-            || Interlocked.CompareExchange(ref _state, state + CountOne + LookerOne, state) != state)
+            || Interlocked.CompareExchange(ref _state.Value, state + CountOne + LookerOne, state) != state)
         {
             Unsafe.SkipInit(out bracket);
             Unsafe.SkipInit(out generation);
@@ -210,14 +210,14 @@ public sealed partial class AddressSpace
             long s;
             do
             {
-                s = Volatile.Read(ref _state);
+                s = Volatile.Read(ref _state.Value);
             }
-            while (Interlocked.CompareExchange(ref _state, (s - LookerOne) | OddFlag, s) != s);
+            while (Interlocked.CompareExchange(ref _state.Value, (s - LookerOne) | OddFlag, s) != s);
         }
         else
         {
             currentSequence = 0;
-            Interlocked.Add(ref _state, -LookerOne);
+            Interlocked.Add(ref _state.Value, -LookerOne);
         }
 
         bracket = mine;
@@ -465,7 +465,7 @@ public sealed partial class AddressSpace
         long startedAt = bracket.StartedAt;
         while (true)
         {
-            long state = Volatile.Read(ref _state);
+            long state = Volatile.Read(ref _state.Value);
             if ((state & CountMask) == 1 && (state & OddFlag) != 0 && (Planted & PlantedBugs.FastEndSkipsSlowPath) == 0)
             {
                 AsyncWaiter? woken;
@@ -479,7 +479,7 @@ public sealed partial class AddressSpace
                 break;
             }
 
-            if (Interlocked.CompareExchange(ref _state, state - CountOne, state) == state)
+            if (Interlocked.CompareExchange(ref _state.Value, state - CountOne, state) == state)
             {
                 break;
             }
@@ -513,11 +513,11 @@ public sealed partial class AddressSpace
         Debug.Assert(Monitor.IsEntered(_sync));
         while (true)
         {
-            long state = Volatile.Read(ref _state);
+            long state = Volatile.Read(ref _state.Value);
             Debug.Assert((state & CountMask) > 0, "An end with no active bracket.");
             if ((state & CountMask) != 1 || (state & OddFlag) == 0)
             {
-                if (Interlocked.CompareExchange(ref _state, state - CountOne, state) == state)
+                if (Interlocked.CompareExchange(ref _state.Value, state - CountOne, state) == state)
                 {
                     return null;
                 }
@@ -527,7 +527,7 @@ public sealed partial class AddressSpace
 
             // The last bracket, and S is odd: no other bracket is counted, so none is looking.
             Debug.Assert((state & LookerMask) == 0, "A lookup runs while the last bracket ends.");
-            if (Interlocked.CompareExchange(ref _state, (state - CountOne) & ~OddFlag | GateFlag, state) != state)
+            if (Interlocked.CompareExchange(ref _state.Value, (state - CountOne) & ~OddFlag | GateFlag, state) != state)
             {
                 continue; // a fast begin came in: it is not the last end any more
             }
@@ -545,9 +545,9 @@ public sealed partial class AddressSpace
     private void CloseGateLocked()
     {
         Debug.Assert(Monitor.IsEntered(_sync));
-        Interlocked.Or(ref _state, GateFlag);
+        Interlocked.Or(ref _state.Value, GateFlag);
         var spin = default(SpinWait);
-        while ((Volatile.Read(ref _state) & LookerMask) != 0 && (Planted & PlantedBugs.GateSkipsLookers) == 0)
+        while ((Volatile.Read(ref _state.Value) & LookerMask) != 0 && (Planted & PlantedBugs.GateSkipsLookers) == 0)
         {
             spin.SpinOnce(sleep1Threshold: -1); // a lookup is a few hundred instructions: never sleep
         }
@@ -559,7 +559,7 @@ public sealed partial class AddressSpace
         Debug.Assert(Monitor.IsEntered(_sync));
         if (_teardown == Teardown.None)
         {
-            Interlocked.And(ref _state, ~GateFlag);
+            Interlocked.And(ref _state.Value, ~GateFlag);
         }
     }
 }

@@ -125,13 +125,13 @@ public sealed partial class AddressSpace
         long state;
         do
         {
-            state = Volatile.Read(ref _state);
+            state = Volatile.Read(ref _state.Value);
             if ((state & CountMask) == 0)
             {
                 return false;
             }
         }
-        while (Interlocked.CompareExchange(ref _state, state | OddFlag, state) != state);
+        while (Interlocked.CompareExchange(ref _state.Value, state | OddFlag, state) != state);
 
         Volatile.Write(ref _sequence, _sequence | 1);
         return true;

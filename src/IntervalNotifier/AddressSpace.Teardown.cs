@@ -39,7 +39,7 @@ public sealed partial class AddressSpace
             }
 
             _teardown = Teardown.Running;
-            Interlocked.Or(ref _state, GateFlag); // for good: every later begin takes the slow path, which throws
+            Interlocked.Or(ref _state.Value, GateFlag); // for good: every later begin takes the slow path, which throws
         }
 
         try
@@ -82,7 +82,7 @@ public sealed partial class AddressSpace
             else
             {
                 _teardown = Teardown.Running;
-                Interlocked.Or(ref _state, GateFlag); // for good: every later begin takes the slow path, which throws
+                Interlocked.Or(ref _state.Value, GateFlag); // for good: every later begin takes the slow path, which throws
             }
         }
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using IntervalNotifier.Diagnostics;
 using IntervalNotifier.Internal;
 
@@ -59,6 +60,42 @@ public sealed partial class AddressSpace : IDisposable, IAsyncDisposable
     // the last end. A subscribe while brackets are active but S is even (they hit nothing, no
     // walk runs) inserts at once and makes S odd, so later walks stay safe.
     //
+    // The fast path (a model addition: begin and end without the lock in the common case).
+    // The lock's work at begin and end is the count, S's parity and the first lookup; one state
+    // word (_state) carries what they need to agree on without it: the active count, the
+    // "lookers" (fast begins between counting themselves and the end of their first lookup),
+    // ODD (a counted bracket made S odd: the last end has work) and GATE (begins must take the
+    // lock). Each thread has one bracket of its own for it (t_fastBracket), so no registry is
+    // touched; self-wait detection asks the calling thread's bracket which space it is open in.
+    //
+    //   fast begin:  CAS word: count+1, lookers+1, only while GATE is clear   (else: the lock)
+    //                first lookup; if it hits: S |= 1 (a plain store: every concurrent writer
+    //                stores the same odd value), then CAS word: lookers-1 | ODD; else lookers-1
+    //   fast end:    CAS generation (a scope ends once), then CAS word: count-1 — unless it is
+    //                the last bracket and ODD is set: then the lock, and the slow last end
+    //   last end:    under the lock, CAS word (count 1 | ODD) -> (count 0 | GATE): S++, apply the
+    //                deferred changes, wake the waiters, clear GATE
+    //   tree change: under the lock, set GATE and wait until lookers == 0; then decide by S's
+    //   (any, and the  parity as before; clear GATE. An insert that makes S odd while brackets
+    //   S-parity read  are active sets ODD only by a CAS that sees count > 0 (a fast end may
+    //   of unsubscribe) take the count to zero meanwhile: then the insert came after them all)
+    //
+    // Why it is as strong as the locked begin and end: (1) A lookup never meets a changing tree:
+    // lookers are counted before they look, GATE stops new ones, and a tree change starts only
+    // once lookers == 0. (2) S's parity is final when a mutator reads it: every finished lookup
+    // that hit made S odd before leaving the lookers; running walks then see S odd and the
+    // mutator defers (§5), as with the locked begin. (3) S cannot become even under a counted
+    // bracket: the only S++ is the last end's, whose CAS needs count == 1 (itself) and closes
+    // the gate in the same step, so no begin can count itself between the check and the S++;
+    // a begin that slips in before the CAS makes it fail, and that end is then not the last.
+    // (4) No waiter is stranded and no deferred change lost: deferral and waiting happen only
+    // while S is odd; S is odd only with ODD set or a counted bracket about to set it before
+    // its end; so the last end of every odd period sees ODD and takes the lock, where it applies
+    // the list and pulses. (5) A 0-hit period needs no lock at all: nothing waits on it and
+    // nothing is deferred in it (S stays even). The Coyote scenarios in FastPathScenarios race
+    // fast begins with the last end, a subscribe, an unsubscribe and a waiting ReadBegin, with
+    // a planted last end that skips the slow path and a gate that does not wait for lookups.
+    //
     // The read side is lock-free (a model addition; the kernel reads under its spinlock):
     // ReadBegin reads s, then S, both with acquire semantics. Reading s first matters: s only
     // ever takes values S had while odd, and S's odd values never repeat (modulo 2^64), so
@@ -116,7 +153,19 @@ public sealed partial class AddressSpace : IDisposable, IAsyncDisposable
     /// <see cref="GateFlag"/> (begins must take the lock: the tree is about to change, the odd
     /// period is closing, or the space is torn down). Changed only by atomic operations.
     /// </summary>
-    private long _state;
+    private PaddedWord _state;
+
+    /// <summary>
+    /// A word alone on its cache line: every begin and end writes the state word, and the
+    /// lock-free read side reads S on every fault; sharing a line would make each reader miss
+    /// on every unrelated invalidation (B6).
+    /// </summary>
+    [StructLayout(LayoutKind.Explicit, Size = 128)]
+    private struct PaddedWord
+    {
+        [FieldOffset(64)]
+        public long Value;
+    }
 
     private const long CountOne = 1;
     private const long CountMask = (1L << 30) - 1;
@@ -183,7 +232,7 @@ public sealed partial class AddressSpace : IDisposable, IAsyncDisposable
     public ulong Sequence => Volatile.Read(ref _sequence);
 
     /// <summary>The number of open brackets (begun and not yet ended).</summary>
-    public int ActiveInvalidations => (int)(Volatile.Read(ref _state) & CountMask);
+    public int ActiveInvalidations => (int)(Volatile.Read(ref _state.Value) & CountMask);
 
     /// <summary>The number of live subscriptions: subscribed (including inserts still deferred) and not yet unsubscribed.</summary>
     public int SubscriptionCount => Volatile.Read(ref _subscriptionCount);
@@ -222,7 +271,7 @@ public sealed partial class AddressSpace : IDisposable, IAsyncDisposable
         // end, under the lock, makes it even), so its bracket is still counted in the word; the
         // odd flag, read before S, was set after S became odd.
         ulong sequenceBefore = Volatile.Read(ref _sequence);
-        long state = Volatile.Read(ref _state);
+        long state = Volatile.Read(ref _state.Value);
         ulong sequenceAfter = Volatile.Read(ref _sequence);
         int active = (int)(state & CountMask);
         Debug.Assert(active >= _brackets.OpenCount, "The active count is below the open brackets of the registry (fast brackets are counted but not registered).");

@@ -12,9 +12,10 @@ namespace IntervalNotifier.Benchmarks.B1_MultiDevice;
 /// that neither side runs on a few cached paths.
 /// </summary>
 /// <remarks>
-/// Per invalidation the library takes its lock twice (begin and end) and makes no other atomic
-/// operation on the address space's state: S and the active count are written under the lock.
-/// The baseline takes its lock once.
+/// Per invalidation the library, on its fast path (AddressSpace.cs, the protocol comment), takes
+/// no lock when the range hits nothing — three compare-and-swaps on the state word and one on the
+/// bracket's generation — and one lock round trip when it hits (the last end of the odd period
+/// makes S even under the lock). The baseline takes its lock once.
 /// </remarks>
 [MemoryDiagnoser]
 public class FixedCostBenchmarks
