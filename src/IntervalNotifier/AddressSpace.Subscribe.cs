@@ -74,15 +74,7 @@ public sealed partial class AddressSpace
             AssertInvariants();
             ObjectDisposedException.ThrowIf(_teardown != Teardown.None, this);
 
-            // While S is even a fast begin may be looking up its first hit: close the gate and
-            // wait for it; S's parity is final then (a lookup that hit has made S odd).
-            bool gate = (Volatile.Read(ref _sequence) & 1) == 0;
-            if (gate)
-            {
-                CloseGateLocked();
-            }
-
-            try
+            using (CloseGateWhileEvenLocked(mayChangeTree: true))
             {
                 if ((Volatile.Read(ref _sequence) & 1) != 0)
                 {
@@ -99,13 +91,6 @@ public sealed partial class AddressSpace
 
                 Volatile.Write(ref _subscriptionCount, _subscriptionCount + 1);
             }
-            finally
-            {
-                if (gate)
-                {
-                    OpenGateLocked();
-                }
-            }
         }
 
         if (deferred)
@@ -114,27 +99,6 @@ public sealed partial class AddressSpace
         }
 
         return subscription;
-    }
-
-    // Under the closed gate, after an insert while S is even: if brackets are active (they hit
-    // nothing), S becomes odd so that they count as invalidating the new range (§5). The odd
-    // flag goes into the state word only while the count is non-zero — atomically, since a fast
-    // end may take the count to zero meanwhile (then the insert came after every bracket).
-    private bool MakeOddIfActiveLocked()
-    {
-        long state;
-        do
-        {
-            state = Volatile.Read(ref _state.Value);
-            if ((state & CountMask) == 0)
-            {
-                return false;
-            }
-        }
-        while (Interlocked.CompareExchange(ref _state.Value, state | OddFlag, state) != state);
-
-        Volatile.Write(ref _sequence, _sequence | 1);
-        return true;
     }
 
     /// <summary>What <see cref="BeginRemovalLocked"/> did.</summary>
@@ -319,29 +283,8 @@ public sealed partial class AddressSpace
                 : Removal.Done;
         }
 
-        // While S is even a fast begin may be looking up its first hit (and may be about to call
-        // this subscription): close the gate and wait for it before reading S's parity.
-        bool gate = state == SubscriptionState.Subscribed && (Volatile.Read(ref _sequence) & 1) == 0;
-        if (gate)
-        {
-            CloseGateLocked();
-        }
-
-        try
-        {
-            return ContinueRemovalLocked(subscription, state, pending, strict, operation, cancellationRequested, mayWait);
-        }
-        finally
-        {
-            if (gate)
-            {
-                OpenGateLocked();
-            }
-        }
-    }
-
-    private Removal ContinueRemovalLocked(IntervalSubscription subscription, SubscriptionState state, bool pending, bool strict, string operation, bool cancellationRequested, bool mayWait)
-    {
+        // A subscription in the tree may be removed now, and a fast begin may be about to call it.
+        using GateScope gate = CloseGateWhileEvenLocked(mayChangeTree: state == SubscriptionState.Subscribed);
         bool mustWait = state != SubscriptionState.PendingInsert && (Volatile.Read(ref _sequence) & 1) != 0;
         if (mustWait && mayWait)
         {

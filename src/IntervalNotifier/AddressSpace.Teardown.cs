@@ -38,8 +38,7 @@ public sealed partial class AddressSpace
                 return;
             }
 
-            _teardown = Teardown.Running;
-            Interlocked.Or(ref _state.Value, GateFlag); // for good: every later begin takes the slow path, which throws
+            BeginTeardownLocked();
         }
 
         try
@@ -81,8 +80,7 @@ public sealed partial class AddressSpace
             }
             else
             {
-                _teardown = Teardown.Running;
-                Interlocked.Or(ref _state.Value, GateFlag); // for good: every later begin takes the slow path, which throws
+                BeginTeardownLocked();
             }
         }
 
@@ -101,6 +99,14 @@ public sealed partial class AddressSpace
         {
             EndTeardown();
         }
+    }
+
+    // Under the lock: the teardown starts. The gate closes for good: every later begin takes the
+    // slow path, which throws.
+    private void BeginTeardownLocked()
+    {
+        _teardown = Teardown.Running;
+        Interlocked.Or(ref _state.Value, GateFlag);
     }
 
     // Under the lock: the caller runs inside the release invalidation itself (its begin's

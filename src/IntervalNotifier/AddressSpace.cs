@@ -110,7 +110,8 @@ public sealed partial class AddressSpace : IDisposable, IAsyncDisposable
     // end completes after dropping the lock (see WaiterQueue).
     //
     // Where things are: this file holds the state and its invariants; the data path (begin,
-    // start pass, finish pass, end) is AddressSpace.Invalidate.cs; subscribe, unsubscribe and
+    // start pass, finish pass, end) is AddressSpace.Invalidate.cs; the state word's protocol
+    // (fast begin and end, the last end, the gate) AddressSpace.FastPath.cs; subscribe, unsubscribe and
     // the deferred changes (§5) AddressSpace.Subscribe.cs; the read side's slow paths (§3)
     // AddressSpace.ReadSide.cs; teardown and snapshots (§7) AddressSpace.Teardown.cs.
     // ---------------------------------------------------------------------------------------

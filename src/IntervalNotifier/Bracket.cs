@@ -9,8 +9,11 @@ namespace IntervalNotifier;
 /// state; <see cref="Generation"/> tells a scope from the scope of an earlier use.
 /// </summary>
 /// <remarks>
-/// All fields but <see cref="FinishList"/> are guarded by the address space's lock; <see cref="Owner"/> is read
-/// under it and written by the invalidation with <see cref="Volatile"/>.
+/// A registry bracket's fields but <see cref="FinishList"/> are guarded by the address space's
+/// lock; <see cref="Owner"/> is read under it and written by the invalidation with
+/// <see cref="Volatile"/>. A fast bracket (<see cref="IsFast"/>) is used by its own thread only;
+/// its <see cref="Generation"/> is claimed by a compare-and-swap at the end and its
+/// <see cref="Space"/> read by that thread's self-wait detection.
 /// </remarks>
 internal sealed class Bracket(AddressSpace? space, bool isFast = false) : IListNode<Bracket>
 {
