@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using IntervalNotifier.Diagnostics;
 using IntervalNotifier.Internal;
 
@@ -242,21 +243,32 @@ public sealed partial class AddressSpace
         long holder = record.ClaimHold(bracket.HoldId);
         if (holder != 0)
         {
-            errors.Add(new InvalidOperationException(holder == bracket.HoldId
-                ? $"The start pass of subscription {subscription} returned a finish record that this invalidation already holds (the same record returned twice in one walk)."
-                : $"The start pass of subscription {subscription} returned a finish record that is still held elsewhere (in another invalidation's finish list, or on its way back to its pool); each start call needs its own record."));
+            errors.Add(HeldElsewhere(subscription, holder == bracket.HoldId));
             report.Misuses++;
             return;
         }
 
-        record.Subscription = subscription;
+        // An embedded record keeps its subscription from one invalidation to the next: skip the
+        // store (and its write barrier) then. A pool clears it when the record comes back.
+        if (!ReferenceEquals(record.Subscription, subscription))
+        {
+            record.Subscription = subscription;
+        }
+
         bracket.FinishList.Push(record);
     }
+
+    // Out of line, so that the message's formatting does not weigh on every device's visit.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static InvalidOperationException HeldElsewhere(IntervalSubscription subscription, bool byThisInvalidation) => new(byThisInvalidation
+        ? $"The start pass of subscription {subscription} returned a finish record that this invalidation already holds (the same record returned twice in one walk)."
+        : $"The start pass of subscription {subscription} returned a finish record that is still held elsewhere (in another invalidation's finish list, or on its way back to its pool); each start call needs its own record.");
 
     // A record returned with false: the kernel drops (leaks) it. Here it is never lost: a
     // pooled record goes back to its pool unfinished — once this bracket has claimed it, so that
     // a record some other list holds is never unlinked behind that list's back — and the
     // invalidator learns of the bug.
+    [MethodImpl(MethodImplOptions.NoInlining)] // rare: kept out of every device's visit
     private static void RejectRecord(Bracket bracket, IntervalSubscription subscription, FinishRecord record,
         ref ExceptionCollector errors, ref WalkReport report)
     {
@@ -270,43 +282,73 @@ public sealed partial class AddressSpace
     }
 
     // The finish pass: take the bracket's whole finish list and finish each record once, in
-    // start order (§6). Every read of a record happens inside the protected region, so that
-    // nothing a callback did to one record can stop the others from being finished.
+    // start order (§6). One protected region serves the whole pass: a finish call (or a pool's
+    // reset) that throws is caught, its record still goes back to its pool, and the pass goes on
+    // with the next record, so that nothing a callback did to one record can stop the others
+    // from being finished.
     private static void FinishPass(Bracket bracket, ref ExceptionCollector errors, ref WalkReport report)
     {
         FinishRecord? next = bracket.FinishList.TakeAllInPushOrder();
+        if (next is null)
+        {
+            return;
+        }
+
         Thread thread = Thread.CurrentThread; // once per pass, for the pool's per-thread cache
+        int finished = 0;
         while (next is not null)
         {
-            FinishRecord record = next;
-            next = null;
+            // The record whose finish call is running, and its pool: if the call throws, the
+            // record has not gone back yet.
+            FinishRecord? finishing = null;
+            IFinishRecordPool? finishingPool = null;
             try
             {
-                // Be done with the record before calling finish: read the link first, and what
-                // finish needs; an embedded record's hold is released now, so that the
-                // subscriber may reuse it from inside its finish call (and another invalidation
-                // may take it at once). A pooled record stays held until its pool has it back,
-                // so nothing can link it in between.
-                next = record._next;
-                record._next = null;
-                ITwoPassIntervalInvalidator twoPass = record.Subscription!.TwoPass!;
-                IFinishRecordPool? pool = record._pool;
-                if (pool is null)
+                do
                 {
-                    record.ReleaseHold();
-                }
+                    // Be done with the record before calling finish: read the link first, and
+                    // what finish needs; an embedded record's hold is released now, so that the
+                    // subscriber may reuse it from inside its finish call (and another
+                    // invalidation may take it at once). A pooled record stays held until its
+                    // pool has it back, so nothing can link it in between.
+                    FinishRecord record = next;
+                    next = record._next;
+                    record._next = null;
+                    ITwoPassIntervalInvalidator twoPass = record.Subscription!.TwoPass!;
+                    IFinishRecordPool? pool = record._pool;
+                    if (pool is null)
+                    {
+                        record.ReleaseHold();
+                    }
 
-                report.Finished++;
-                FinishOne(twoPass, record, pool, thread, ref errors, ref report);
+                    finished++;
+                    finishing = record;
+                    finishingPool = pool;
+                    twoPass.InvalidateFinish(record);
+                    finishing = null;
+                    pool?.ReturnFromCore(record, thread); // a reset that throws: the record is back all the same
+                }
+                while (next is not null);
             }
-            catch (Exception unexpected)
+            catch (Exception exception)
             {
-                errors.Add(unexpected);
+                errors.Add(exception);
+                if (finishing is not null)
+                {
+                    report.Exceptions++; // the finish call threw, not the pool's reset
+                    if (finishingPool is not null)
+                    {
+                        ReturnToPool(finishingPool, finishing, thread, ref errors);
+                    }
+                }
             }
         }
+
+        report.Finished += finished;
     }
 
-    // One synchronous finish; a pooled record goes back when it returns, also when it throws.
+    // One synchronous finish outside FinishPass (the asynchronous begin's, for a subscriber
+    // without an asynchronous finish); a pooled record goes back when it returns, also when it throws.
     private static void FinishOne(ITwoPassIntervalInvalidator twoPass, FinishRecord record, IFinishRecordPool? pool, Thread? thread, ref ExceptionCollector errors, ref WalkReport report)
     {
         try

@@ -253,6 +253,57 @@ public sealed class TwoPassInvalidationTests
     }
 
     [Fact]
+    public void OneFinishPass_AThrowingFinishThenAThrowingReset_EveryRecordIsFinishedAndBack_OnlyTheFinishCountsAsACallbackException()
+    {
+        // The finish pass has one protected region for all its records: after a finish call
+        // throws (its record must still go back) and after a pool's reset throws (its record is
+        // back already), the pass resumes with the next record, in start order.
+        using var metrics = MetricsRecorder.ForNewSpace();
+        using var space = new AddressSpace(metrics.Options);
+        var log = new List<string>();
+        var pool = new FinishRecordPool<DeviceRecord>(4);
+        var resetFails = new FinishRecordPool<ThrowingResetRecord>(2);
+        var first = new TwoPassDevice("d0", pool, log) { OnFinish = _ => false }; // its finish throws
+        var second = new ResetFailingDevice(resetFails, log);
+        var third = new TwoPassDevice("d2", pool, log);
+        space.Subscribe(0, 100, first);
+        space.Subscribe(1, 100, second);
+        space.Subscribe(2, 100, third);
+
+        var e = Assert.Throws<AggregateException>(() => space.BeginInvalidation(new InvalidationRange(0, 1000)));
+
+        Assert.Collection(e.InnerExceptions, x => Assert.Contains("d0", x.Message, StringComparison.Ordinal), x => Assert.IsType<FormatException>(x));
+        Assert.Equal(["finish:d0", "finish:reset", "finish:d2"], log.Where(l => l.StartsWith("finish", StringComparison.Ordinal)));
+        Assert.Equal([1, 1], new[] { first.Finishes, third.Finishes });
+        Assert.Equal(0, pool.Rented);
+        Assert.Equal(0, resetFails.Rented);
+        Assert.Equal(1, metrics[NotifierMetrics.CallbackExceptions]);
+        Assert.Equal(3, metrics[NotifierMetrics.FinishRecords]);
+        Assert.Equal(0, space.ActiveInvalidations);
+        Assert.Equal(0UL, space.Sequence & 1);
+        first.OnFinish = null; // the release at Dispose finishes d0 again
+    }
+
+    private sealed class ThrowingResetRecord : FinishRecord
+    {
+        public override bool TryReset() => throw new FormatException("the record's reset failed");
+    }
+
+    private sealed class ResetFailingDevice(FinishRecordPool<ThrowingResetRecord> pool, List<string> log) : ITwoPassIntervalInvalidator
+    {
+        public bool Invalidate(IntervalSubscription subscription, in InvalidationRange range, ulong currentSequence) => true;
+
+        public bool InvalidateStart(IntervalSubscription subscription, in InvalidationRange range, ulong currentSequence, out FinishRecord? finish)
+        {
+            subscription.SetSequence(currentSequence);
+            finish = range.Event != InvalidationEvent.Release && pool.TryRent(out ThrowingResetRecord? r) ? r : null;
+            return true;
+        }
+
+        public void InvalidateFinish(FinishRecord finish) => log.Add("finish:reset");
+    }
+
+    [Fact]
     public void ThrowingStart_LosesNoOtherFinishAndNoRecord()
     {
         var pool = new FinishRecordPool<DeviceRecord>(8);
