@@ -288,11 +288,15 @@ public sealed partial class AddressSpace
     // from being finished.
     private static void FinishPass(Bracket bracket, ref ExceptionCollector errors, ref WalkReport report)
     {
-        FinishRecord? next = bracket.FinishList.TakeAllInPushOrder();
-        if (next is null)
+        // Every push to this list happened before this point (the start pass that pushed has
+        // returned), so a plain read that sees it empty spares the exchange: an invalidation
+        // that met no two-pass record pays no atomic operation here.
+        if (bracket.FinishList.IsEmpty)
         {
             return;
         }
+
+        FinishRecord? next = bracket.FinishList.TakeAllInPushOrder();
 
         Thread thread = Thread.CurrentThread; // once per pass, for the pool's per-thread cache
         int finished = 0;

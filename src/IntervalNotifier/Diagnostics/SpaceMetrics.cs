@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using System.Runtime.CompilerServices;
 
 namespace IntervalNotifier.Diagnostics;
 
@@ -29,9 +30,14 @@ internal sealed class SpaceMetrics
     /// <param name="report">The counts.</param>
     /// <param name="event">The range's event.</param>
     /// <param name="completed"><see langword="false"/> when a non-blockable callback refused.</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // once per invalidation: the checks inline, the recording out of line
     public void RecordInvalidation(in WalkReport report, InvalidationEvent @event, bool completed)
     {
-        Add(_instruments.Invalidations, 1, new(NotifierMetrics.EventTag, Instruments.EventNames[(int)@event]));
+        if (_instruments.Invalidations.Enabled)
+        {
+            Add(_instruments.Invalidations, 1, new(NotifierMetrics.EventTag, Instruments.EventNames[(int)@event]));
+        }
+
         if (report.Callbacks == 0)
         {
             return;
@@ -81,9 +87,20 @@ internal sealed class SpaceMetrics
 
     private static long Started(Histogram<double> histogram) => histogram.Enabled ? Stopwatch.GetTimestamp() : 0;
 
+    // The check inline (a timestamp of 0: nobody listened when the measurement began), the recording out of line.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Record(Histogram<double> histogram, long started, KeyValuePair<string, object?> tag)
     {
-        if (started != 0 && histogram.Enabled)
+        if (started != 0)
+        {
+            RecordCore(histogram, started, tag);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void RecordCore(Histogram<double> histogram, long started, KeyValuePair<string, object?> tag)
+    {
+        if (histogram.Enabled)
         {
             try
             {
@@ -104,18 +121,26 @@ internal sealed class SpaceMetrics
         }
     }
 
+    // The checks inline (nothing to add, or nobody listening: no call), the addition out of line.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Add(Counter<long> counter, long value)
     {
         if (value != 0 && counter.Enabled)
         {
-            try
-            {
-                counter.Add(value, _space);
-            }
-            catch (Exception)
-            {
-                // A listener threw: its measurement is lost, the operation stands (see the class).
-            }
+            AddCore(counter, value);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void AddCore(Counter<long> counter, long value)
+    {
+        try
+        {
+            counter.Add(value, _space);
+        }
+        catch (Exception)
+        {
+            // A listener threw: its measurement is lost, the operation stands (see the class).
         }
     }
 
