@@ -174,7 +174,8 @@ public sealed class DeferralTests
         }));
         victim = space.Subscribe(500, 10, new RecordingInvalidator()); // not even hit
 
-        space.BeginInvalidation(new InvalidationRange(0, 10)).Dispose();
+        // On a thread of its own: a detection that broke fails after the patience, not by hanging.
+        Waiting.Completes(Waiting.OnThread(() => space.BeginInvalidation(new InvalidationRange(0, 10)).Dispose()), "the invalidation");
         Assert.IsType<InvalidOperationException>(fromCallback);
         Assert.True(victim.IsSubscribed);
         Assert.Equal(2, space.SubscriptionCount);
@@ -292,12 +293,15 @@ public sealed class DeferralTests
     {
         using var space = new AddressSpace();
         IntervalSubscription s = space.Subscribe(0, 10, new RecordingInvalidator());
-        using (space.BeginInvalidation(new InvalidationRange(0, 10)))
+        Waiting.Completes(Waiting.OnThread(() => // bounded: a broken detection fails after the patience
         {
-            Assert.Throws<InvalidOperationException>(s.Unsubscribe);
-            Assert.Throws<InvalidOperationException>(s.Dispose);
-            Assert.True(s.IsSubscribed);
-        }
+            using (space.BeginInvalidation(new InvalidationRange(0, 10)))
+            {
+                Assert.Throws<InvalidOperationException>(s.Unsubscribe);
+                Assert.Throws<InvalidOperationException>(s.Dispose);
+                Assert.True(s.IsSubscribed);
+            }
+        }), "the unsubscriber holding a bracket");
 
         s.Unsubscribe();
         Assert.False(s.IsSubscribed);
@@ -412,7 +416,7 @@ public sealed class DeferralTests
         var device = new UnsubscribingDevice(inFinish);
         space.Subscribe(0, 10, device);
         device.Victim = space.Subscribe(500, 10, new RecordingInvalidator());
-        space.BeginInvalidation(new InvalidationRange(0, 10)).Dispose();
+        Waiting.Completes(Waiting.OnThread(() => space.BeginInvalidation(new InvalidationRange(0, 10)).Dispose()), "the invalidation"); // bounded
         Assert.IsType<InvalidOperationException>(device.Thrown);
         Assert.True(device.Victim.IsSubscribed);
     }

@@ -185,7 +185,7 @@ public sealed class SequenceProtocolTests
     [Fact]
     public void ReadBegin_FromInsideACallback_WhenItWouldWait_Throws()
     {
-        using var space = new AddressSpace();
+        var space = new AddressSpace(); // disposed on success only: after a broken detection a thread stays blocked in it, and teardown would wait for it
         Exception? thrown = null;
         ulong otherSeq = 0;
         IntervalSubscription? other = null;
@@ -197,26 +197,34 @@ public sealed class SequenceProtocolTests
         }));
         other = space.Subscribe(1000, 10, new RecordingInvalidator());
 
-        space.BeginInvalidation(new InvalidationRange(0, 10)).Dispose();
+        // On a thread of its own: a detection that broke makes the callback wait for its own
+        // invalidation, and this test then fails after the patience instead of hanging the run.
+        Waiting.Completes(Waiting.OnThread(() => space.BeginInvalidation(new InvalidationRange(0, 10)).Dispose()), "the invalidation");
         Assert.IsType<InvalidOperationException>(thrown);
         Assert.Equal(1UL, otherSeq);
         Assert.Equal(0, space.ActiveInvalidations);
+        space.Dispose();
     }
 
     [Fact]
     public void ReadBegin_ByAThreadHoldingAnOpenBracket_WhenItWouldWait_Throws()
     {
-        using var space = new AddressSpace();
+        var space = new AddressSpace(); // disposed on success only: after a broken detection a thread stays blocked in it, and teardown would wait for it
         IntervalSubscription s = space.Subscribe(0, 10, new RecordingInvalidator());
-        using (space.BeginInvalidation(new InvalidationRange(200, 300))) // hits nothing
+        InvalidationScope other = default;
+        Waiting.Completes(Waiting.OnThread(() => // bounded: a broken detection fails after the patience
         {
-            using (Waiting.Completes(Waiting.OnThread(() => space.BeginAnywhere(new InvalidationRange(0, 10))), "other begin"))
+            using (space.BeginInvalidation(new InvalidationRange(200, 300))) // hits nothing
             {
+                other = Waiting.Completes(Waiting.OnThread(() => space.BeginAnywhere(new InvalidationRange(0, 10))), "other begin");
+
                 // Another thread is invalidating s, and this thread holds a bracket: waiting
                 // would need this thread's own end.
                 Assert.Throws<InvalidOperationException>(() => s.ReadBegin());
             }
-        }
+        }), "the reader holding a bracket");
+        other.Dispose();
+        space.Dispose();
     }
 
     [Fact]
