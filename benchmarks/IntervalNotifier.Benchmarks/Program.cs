@@ -11,6 +11,7 @@ namespace IntervalNotifier.Benchmarks;
 /// <c>cache …</c>: B8's mixed run (readers, a writer that invalidates, the coherent cache against a hand-written one).
 /// <c>plot b2|b3 REPORT.csv OUT.png</c>: the log-log plots of docs/benchmarks.md from a suite's CSV report.
 /// <c>replay [options] TRACE…</c>: B7, strace recordings of real programs replayed over the library and the baselines.
+/// <c>paired DIR_A DIR_B [options]</c>: two builds of the library side by side in one process (a before/after ratio).
 /// </summary>
 public static class Program
 {
@@ -30,6 +31,11 @@ public static class Program
         if (args.Length > 0 && args[0] == "cache")
         {
             return MixedCacheRun.RunVerb(args[1..]);
+        }
+
+        if (args.Length > 0 && args[0] == "paired")
+        {
+            return Common.PairedBuilds.Run(args[1..]);
         }
 
         if (args.Length > 0 && args[0] == "plot")
