@@ -288,15 +288,13 @@ public sealed partial class AddressSpace
     // from being finished.
     private static void FinishPass(Bracket bracket, ref ExceptionCollector errors, ref WalkReport report)
     {
-        // Every push to this list happened before this point (the start pass that pushed has
-        // returned), so a plain read that sees it empty spares the exchange: an invalidation
-        // that met no two-pass record pays no atomic operation here.
-        if (bracket.FinishList.IsEmpty)
+        // An invalidation that met no two-pass record pays no atomic operation here: the take of
+        // an empty list is a plain read.
+        FinishRecord? next = bracket.FinishList.TakeAllInPushOrder();
+        if (next is null)
         {
             return;
         }
-
-        FinishRecord? next = bracket.FinishList.TakeAllInPushOrder();
 
         Thread thread = Thread.CurrentThread; // once per pass, for the pool's per-thread cache
         int finished = 0;
@@ -310,21 +308,8 @@ public sealed partial class AddressSpace
             {
                 do
                 {
-                    // Be done with the record before calling finish: read the link first, and
-                    // what finish needs; an embedded record's hold is released now, so that the
-                    // subscriber may reuse it from inside its finish call (and another
-                    // invalidation may take it at once). A pooled record stays held until its
-                    // pool has it back, so nothing can link it in between.
                     FinishRecord record = next;
-                    next = record._next;
-                    record._next = null;
-                    ITwoPassIntervalInvalidator twoPass = record.Subscription!.TwoPass!;
-                    IFinishRecordPool? pool = record._pool;
-                    if (pool is null)
-                    {
-                        record.ReleaseHold();
-                    }
-
+                    ITwoPassIntervalInvalidator twoPass = Detach(record, out next, out IFinishRecordPool? pool).TwoPass!;
                     finished++;
                     finishing = record;
                     finishingPool = pool;
@@ -349,6 +334,26 @@ public sealed partial class AddressSpace
         }
 
         report.Finished += finished;
+    }
+
+    // Be done with a taken record before its finish is called: read its link and what the finish
+    // needs (its subscription, its pool) first; then an embedded record's hold is released, so
+    // that the subscriber may reuse it from inside its finish call (and another invalidation may
+    // take it at once). A pooled record stays held until its pool has it back, so nothing can
+    // link it in between.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static IntervalSubscription Detach(FinishRecord record, out FinishRecord? next, out IFinishRecordPool? pool)
+    {
+        next = record._next;
+        record._next = null;
+        IntervalSubscription subscription = record.Subscription!;
+        pool = record._pool;
+        if (pool is null)
+        {
+            record.ReleaseHold();
+        }
+
+        return subscription;
     }
 
     // One synchronous finish outside FinishPass (the asynchronous begin's, for a subscriber

@@ -118,15 +118,7 @@ public sealed partial class AddressSpace
                 next = null;
                 try
                 {
-                    next = record._next; // as in FinishPass: be done with the record before its finish
-                    record._next = null;
-                    IntervalSubscription subscription = record.Subscription!;
-                    IFinishRecordPool? pool = record._pool;
-                    if (pool is null)
-                    {
-                        record.ReleaseHold();
-                    }
-
+                    IntervalSubscription subscription = Detach(record, out next, out IFinishRecordPool? pool);
                     report.Finished++;
                     if (subscription.AsyncTwoPass is not { } asynchronous)
                     {

@@ -47,7 +47,13 @@ internal static class PairedBuilds
         double seconds = 12;
         for (int i = 2; i < args.Length; i += 2)
         {
-            string value = i + 1 < args.Length ? args[i + 1] : throw new ArgumentException($"{args[i]} needs a value");
+            if (i + 1 >= args.Length)
+            {
+                Console.Error.WriteLine($"error: {args[i]} needs a value");
+                return 2;
+            }
+
+            string value = args[i + 1];
             switch (args[i])
             {
                 case "--mode":

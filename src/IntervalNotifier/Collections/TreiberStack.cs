@@ -42,7 +42,7 @@ public sealed class TreiberStack<T>
     }
 
     /// <summary>
-    /// Takes every node at once (one atomic exchange) and leaves the stack empty. Lock-free; allocates nothing.
+    /// Takes every node at once (one atomic exchange; none when the stack is seen empty) and leaves the stack empty. Lock-free; allocates nothing.
     /// </summary>
     /// <returns>The chain of taken nodes, most recently pushed first, linked by <see cref="TreiberStackNode{TSelf}.Next"/>; <see langword="null"/> if the stack was empty.</returns>
     public T? TakeAll() => _core.TakeAll();

@@ -48,9 +48,12 @@ internal struct TreiberStackCore<T, TLink>
         }
     }
 
-    /// <summary>Takes every node at once (one atomic exchange), newest first.</summary>
+    /// <summary>
+    /// Takes every node at once (one atomic exchange), newest first. A stack seen empty costs no
+    /// exchange: the read of an empty head is then the take's linearization point.
+    /// </summary>
     /// <returns>The chain, or <see langword="null"/>.</returns>
-    public T? TakeAll() => Interlocked.Exchange(ref _head, null);
+    public T? TakeAll() => Volatile.Read(ref _head) is null ? null : Interlocked.Exchange(ref _head, null);
 
     /// <summary>Takes every node at once, oldest push first (the chain reversed in place).</summary>
     /// <returns>The chain, or <see langword="null"/>.</returns>

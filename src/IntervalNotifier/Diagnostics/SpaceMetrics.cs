@@ -33,10 +33,7 @@ internal sealed class SpaceMetrics
     [MethodImpl(MethodImplOptions.AggressiveInlining)] // once per invalidation: the checks inline, the recording out of line
     public void RecordInvalidation(in WalkReport report, InvalidationEvent @event, bool completed)
     {
-        if (_instruments.Invalidations.Enabled)
-        {
-            Add(_instruments.Invalidations, 1, new(NotifierMetrics.EventTag, Instruments.EventNames[(int)@event]));
-        }
+        Add(_instruments.Invalidations, 1, new(NotifierMetrics.EventTag, Instruments.EventNames[(int)@event]));
 
         if (report.Callbacks == 0)
         {
@@ -123,39 +120,31 @@ internal sealed class SpaceMetrics
 
     // The checks inline (nothing to add, or nobody listening: no call), the addition out of line.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void Add(Counter<long> counter, long value)
+    private void Add(Counter<long> counter, long value, KeyValuePair<string, object?> tag = default)
     {
         if (value != 0 && counter.Enabled)
         {
-            AddCore(counter, value);
+            AddCore(counter, value, tag);
         }
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void AddCore(Counter<long> counter, long value)
+    private void AddCore(Counter<long> counter, long value, KeyValuePair<string, object?> tag)
     {
         try
         {
-            counter.Add(value, _space);
+            if (tag.Key is null)
+            {
+                counter.Add(value, _space);
+            }
+            else
+            {
+                counter.Add(value, _space, tag);
+            }
         }
         catch (Exception)
         {
             // A listener threw: its measurement is lost, the operation stands (see the class).
-        }
-    }
-
-    private void Add(Counter<long> counter, long value, KeyValuePair<string, object?> tag)
-    {
-        if (counter.Enabled)
-        {
-            try
-            {
-                counter.Add(value, _space, tag);
-            }
-            catch (Exception)
-            {
-                // A listener threw: its measurement is lost, the operation stands (see the class).
-            }
         }
     }
 }
