@@ -26,12 +26,13 @@ public sealed partial class AddressSpace
     // compare-and-swap while the gate is open, find the first hit, make S odd if there is one,
     // and stop looking. False when the slow path must run: the gate is closed (the tree is about
     // to change, the odd period is closing, the space is torn down), the thread's bracket is in
-    // use (a nested bracket), or another begin or end changed the word first.
+    // use (a nested bracket), or another begin or end changed the word first. A last end that
+    // is closing the odd period without the lock (CLOSING) stops fast begins as the gate does.
     private bool TryOpenFast(in InvalidationRange range, [NotNullWhen(true)] out Bracket? bracket, out ulong generation, out WalkCursor walk, out bool hit, out ulong currentSequence)
     {
         Bracket mine = t_fastBracket ?? NewFastBracket();
         long state = Volatile.Read(ref _state.Value);
-        if (mine.Space is not null || (state & GateFlag) != 0
+        if (mine.Space is not null || (state & (GateFlag | ClosingFlag)) != 0
             || Interlocked.CompareExchange(ref _state.Value, state + CountOne + LookerOne, state) != state)
         {
             Unsafe.SkipInit(out bracket);
@@ -88,8 +89,9 @@ public sealed partial class AddressSpace
     }
 
     // The end of a fast bracket: one compare-and-swap claims the end (a second Dispose of the
-    // scope, or a copy's, fails it), one more takes the count down. Only the last end of an odd
-    // period has work (S even, deferred changes, waiters): it takes the lock.
+    // scope, or a copy's, fails it), one more takes the count down. The last end of an odd
+    // period makes S even: without the lock when nothing is pinned to it (no deferred change,
+    // no waiter) and the gate is open; under the lock otherwise.
     private void EndFast(Bracket bracket, ulong generation)
     {
         if (Interlocked.CompareExchange(ref bracket.Generation, generation + 1, generation) != generation)
@@ -103,6 +105,16 @@ public sealed partial class AddressSpace
             long state = Volatile.Read(ref _state.Value);
             if ((state & CountMask) == 1 && (state & OddFlag) != 0 && (Planted & PlantedBugs.FastEndSkipsSlowPath) == 0)
             {
+                if ((state & (PinnedFlag | GateFlag)) == 0)
+                {
+                    if (TryCloseOddPeriod(state))
+                    {
+                        break;
+                    }
+
+                    continue;
+                }
+
                 AsyncWaiter? woken;
                 lock (_sync)
                 {
@@ -125,9 +137,27 @@ public sealed partial class AddressSpace
         ThrowIfEndedElsewhere(bracket.Owner);
     }
 
+    // The last end of an odd period that nothing is pinned to, without the lock: one
+    // compare-and-swap takes the count to zero, clears ODD and sets CLOSING, so that no begin
+    // can count itself (fast begins see CLOSING, locked regions wait for it) before S is even;
+    // then S++, then CLOSING is cleared. False when the word changed first (look again).
+    private bool TryCloseOddPeriod(long state)
+    {
+        Debug.Assert((state & (CountMask | OddFlag | PinnedFlag | GateFlag | ClosingFlag | LookerMask)) == (1 | OddFlag), "Only the last end of an unpinned odd period closes it without the lock.");
+        if (Interlocked.CompareExchange(ref _state.Value, (state - CountOne) & ~OddFlag | ClosingFlag, state) != state)
+        {
+            return false;
+        }
+
+        Volatile.Write(ref _sequence, _sequence + 1);
+        Interlocked.And(ref _state.Value, ~ClosingFlag);
+        return true;
+    }
+
     // The count goes down; the last end of an odd period makes S even, applies the deferred
-    // tree changes (no walk can be running now) and wakes every waiter. The gate is closed while
-    // it does (fast begins must not look up a changing tree) and opened again after.
+    // tree changes (no walk can be running now) and wakes every waiter, and the period's pin
+    // goes. The gate is closed while it does (fast begins must not look up a changing tree) and
+    // opened again after.
     private AsyncWaiter? EndLocked()
     {
         Debug.Assert(Monitor.IsEntered(_sync));
@@ -147,7 +177,7 @@ public sealed partial class AddressSpace
 
             // The last bracket, and S is odd: no other bracket is counted, so none is looking.
             Debug.Assert((state & LookerMask) == 0, "A lookup runs while the last bracket ends.");
-            if (Interlocked.CompareExchange(ref _state.Value, (state - CountOne) & ~OddFlag | GateFlag, state) != state)
+            if (Interlocked.CompareExchange(ref _state.Value, (state - CountOne) & ~(OddFlag | PinnedFlag) | GateFlag, state) != state)
             {
                 continue; // a fast begin came in: it is not the last end any more
             }
@@ -161,15 +191,83 @@ public sealed partial class AddressSpace
     }
 
     // Under the lock: stop fast begins and wait for the lookups already running, so that the
-    // tree may change and S's parity is final (a lookup that hit has made S odd before it ended).
+    // tree may change and S's parity is final (a lookup that hit has made S odd before it ended;
+    // a closing last end has made S even; no new lock-free last end starts while GATE is set).
     private void CloseGateLocked()
     {
         Debug.Assert(Monitor.IsEntered(_sync));
         Interlocked.Or(ref _state.Value, GateFlag);
+        long busy = ((Planted & PlantedBugs.GateSkipsLookers) == 0 ? LookerMask : 0) | ClosingMaskUnlessPlanted;
         var spin = default(SpinWait);
-        while ((Volatile.Read(ref _state.Value) & LookerMask) != 0 && (Planted & PlantedBugs.GateSkipsLookers) == 0)
+        while ((Volatile.Read(ref _state.Value) & busy) != 0)
         {
             spin.SpinOnce(sleep1Threshold: -1); // a lookup is a few hundred instructions: never sleep
+        }
+    }
+
+    // CLOSING, or nothing when the systematic tests plant locked regions that do not wait for it.
+    private long ClosingMaskUnlessPlanted => (Planted & PlantedBugs.ClosingIgnored) == 0 ? ClosingFlag : 0;
+
+    // Under the lock: until a lock-free last end that is closing the odd period has made S even.
+    // Its window is three instructions; a locked region must not read S or count a bracket inside it.
+    private long SettledStateLocked()
+    {
+        Debug.Assert(Monitor.IsEntered(_sync));
+        long closing = ClosingMaskUnlessPlanted;
+        long state = Volatile.Read(ref _state.Value);
+        if ((state & closing) != 0)
+        {
+            var spin = default(SpinWait);
+            do
+            {
+                spin.SpinOnce(sleep1Threshold: -1);
+                state = Volatile.Read(ref _state.Value);
+            }
+            while ((state & closing) != 0);
+        }
+
+        return state;
+    }
+
+    // Under the lock, for a begin on the slow path: count the bracket, outside any closing (a
+    // bracket counted while CLOSING is set could read S odd and see it made even under it).
+    // Counted, S's parity is stable: a lock-free last end needs the count to be 1, its own.
+    private void CountLockedBegin()
+    {
+        long state;
+        do
+        {
+            state = SettledStateLocked();
+        }
+        while (Interlocked.CompareExchange(ref _state.Value, state + CountOne, state) != state);
+    }
+
+    // Under the lock: pins the current odd period — its last end must then take the lock, which
+    // the caller holds — and returns true, if S is odd; returns false if S is even (after any
+    // closing is over). So a caller that got true may defer a tree change or wait for the
+    // period's end, and S stays odd until it drops the lock. A caller that got false may see S
+    // become odd at any moment (a fast begin that hits) unless it closes the gate.
+    //
+    // Why the re-read: the word may have gone through a whole lock-free closing and a new period
+    // between the read and the compare-and-swap and come back to the same value (count 1 and a
+    // begin still looking). PINNED is then set in a new period, which it pins if S is odd by
+    // the re-read (no lock-free end can run after PINNED is set); if S is even there, the flag
+    // stays until the next odd period's (locked) last end: one lock round trip, nothing more.
+    private bool PinOddLocked()
+    {
+        while (true)
+        {
+            long state = SettledStateLocked();
+            if ((Volatile.Read(ref _sequence) & 1) == 0)
+            {
+                return false;
+            }
+
+            if ((state & PinnedFlag) != 0 || (Planted & PlantedBugs.PinSkipped) != 0
+                || Interlocked.CompareExchange(ref _state.Value, state | PinnedFlag, state) == state)
+            {
+                return (Volatile.Read(ref _sequence) & 1) != 0;
+            }
         }
     }
 
@@ -183,22 +281,23 @@ public sealed partial class AddressSpace
         }
     }
 
-    // Under the lock, before S's parity decides anything: while S is even a fast begin may be
-    // looking up its first hit, so close the gate and wait for it (when the caller may change
-    // the tree); S's parity is final then. While S is odd nothing needs closing: only the last
-    // end, under the lock, makes it even, and every tree change is deferred.
-    private GateScope CloseGateWhileEvenLocked(bool mayChangeTree)
+    // Under the lock, before S's parity decides anything: while S is odd, pin the period (its
+    // last end then waits for this lock, so S stays odd and every tree change is deferred);
+    // while S is even a fast begin may be looking up its first hit, so close the gate and wait
+    // for it (when the caller may change the tree): S's parity is final then, and pinned if odd.
+    private GateScope PinOrCloseGateLocked(bool mayChangeTree)
     {
-        if (!mayChangeTree || (Volatile.Read(ref _sequence) & 1) != 0)
+        if (PinOddLocked() || !mayChangeTree)
         {
             return default;
         }
 
         CloseGateLocked();
+        PinOddLocked(); // a lookup that hit before the gate closed has made S odd: pin that period too
         return new GateScope(this);
     }
 
-    /// <summary>Opens the gate that <see cref="CloseGateWhileEvenLocked"/> closed, if it did, when disposed (under the lock).</summary>
+    /// <summary>Opens the gate that <see cref="PinOrCloseGateLocked"/> closed, if it did, when disposed (under the lock).</summary>
     private readonly ref struct GateScope(AddressSpace? space)
     {
         public void Dispose() => space?.OpenGateLocked();

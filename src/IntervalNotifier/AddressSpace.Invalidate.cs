@@ -141,7 +141,7 @@ public sealed partial class AddressSpace
             // The only allocation (a bracket when none is free) comes before any change.
             Bracket bracket = _brackets.Open(isAsync);
             bracket.StartedAt = _metrics.InvalidationStarted();
-            Interlocked.Add(ref _state.Value, CountOne); // atomic: fast begins and ends change the word without the lock
+            CountLockedBegin(); // atomic: fast begins and ends change the word without the lock
             if (release)
             {
                 _teardownBracket = bracket;

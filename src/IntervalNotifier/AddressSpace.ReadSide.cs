@@ -15,6 +15,7 @@ public sealed partial class AddressSpace
         lock (_sync)
         {
             AssertInvariants();
+            PinOddLocked(); // while S is odd, its last end then needs this lock: the wait below cannot miss it
             sequence = Volatile.Read(ref subscription._sequence);
             if (sequence != _sequence)
             {
@@ -45,6 +46,7 @@ public sealed partial class AddressSpace
         lock (_sync)
         {
             AssertInvariants();
+            PinOddLocked(); // while S is odd, its last end then needs this lock and completes the waiter queued below
             ulong sequence = Volatile.Read(ref subscription._sequence);
             if (sequence != _sequence)
             {

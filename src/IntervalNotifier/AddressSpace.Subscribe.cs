@@ -74,7 +74,7 @@ public sealed partial class AddressSpace
             AssertInvariants();
             ObjectDisposedException.ThrowIf(_teardown != Teardown.None, this);
 
-            using (CloseGateWhileEvenLocked(mayChangeTree: true))
+            using (PinOrCloseGateLocked(mayChangeTree: true))
             {
                 if ((Volatile.Read(ref _sequence) & 1) != 0)
                 {
@@ -284,7 +284,7 @@ public sealed partial class AddressSpace
         }
 
         // A subscription in the tree may be removed now, and a fast begin may be about to call it.
-        using GateScope gate = CloseGateWhileEvenLocked(mayChangeTree: state == SubscriptionState.Subscribed);
+        using GateScope gate = PinOrCloseGateLocked(mayChangeTree: state == SubscriptionState.Subscribed);
         bool mustWait = state != SubscriptionState.PendingInsert && (Volatile.Read(ref _sequence) & 1) != 0;
         if (mustWait && mayWait)
         {

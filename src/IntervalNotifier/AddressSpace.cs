@@ -64,37 +64,51 @@ public sealed partial class AddressSpace : IDisposable, IAsyncDisposable
     // The lock's work at begin and end is the count, S's parity and the first lookup; one state
     // word (_state) carries what they need to agree on without it: the active count, the
     // "lookers" (fast begins between counting themselves and the end of their first lookup),
-    // ODD (a counted bracket made S odd: the last end has work) and GATE (begins must take the
-    // lock). Each thread has one bracket of its own for it (t_fastBracket), so no registry is
-    // touched; self-wait detection asks the calling thread's bracket which space it is open in.
+    // ODD (a counted bracket made S odd: the last end has work), GATE (begins must take the
+    // lock), PINNED (a change was deferred or a waiter waits in this odd period: its last end
+    // must take the lock) and CLOSING (a last end is making S even without the lock). Each
+    // thread has one bracket of its own for it (t_fastBracket), so no registry is touched;
+    // self-wait detection asks the calling thread's bracket which space it is open in.
     //
-    //   fast begin:  CAS word: count+1, lookers+1, only while GATE is clear   (else: the lock)
-    //                first lookup; if it hits: S |= 1 (a plain store: every concurrent writer
-    //                stores the same odd value), then CAS word: lookers-1 | ODD; else lookers-1
+    //   fast begin:  CAS word: count+1, lookers+1, only while GATE and CLOSING are clear (else:
+    //                the lock); first lookup; if it hits: S |= 1 (a plain store: every concurrent
+    //                writer stores the same odd value), then CAS word: lookers-1 | ODD; else lookers-1
     //   fast end:    CAS generation (a scope ends once), then CAS word: count-1 — unless it is
-    //                the last bracket and ODD is set: then the lock, and the slow last end
-    //   last end:    under the lock, CAS word (count 1 | ODD) -> (count 0 | GATE): S++, apply the
-    //                deferred changes, wake the waiters, clear GATE
-    //   tree change: under the lock, set GATE and wait until lookers == 0; then decide by S's
-    //   (any, and the  parity as before; clear GATE. An insert that makes S odd while brackets
-    //   S-parity read  are active sets ODD only by a CAS that sees count > 0 (a fast end may
-    //   of unsubscribe) take the count to zero meanwhile: then the insert came after them all)
+    //                the last bracket and ODD is set: then the last end
+    //   last end,    CAS word (count 1 | ODD) -> (count 0 | CLOSING); S++; clear CLOSING.
+    //   unpinned:    Only when PINNED and GATE are clear; no lock.
+    //   last end,    under the lock, CAS word (count 1 | ODD) -> (count 0 | GATE), clearing PINNED:
+    //   otherwise:   S++, apply the deferred changes, wake the waiters, clear GATE
+    //   locked       first wait while CLOSING is set (three instructions). A slow begin counts
+    //   regions:     itself by a CAS that needs CLOSING clear. A region that defers or waits
+    //                because S is odd first pins the period: CAS word |= PINNED, then reads S
+    //                again; odd, the period's last end now needs the lock (PinOddLocked).
+    //   tree change: under the lock, pin if S is odd (then defer, §5); else set GATE and wait
+    //   (any, and the  until lookers == 0 and CLOSING is clear, decide by S's parity as before,
+    //   S-parity read  clear GATE. An insert that makes S odd while brackets are active sets ODD
+    //   of unsubscribe) only by a CAS that sees count > 0 (a fast end may take the count to zero
+    //                meanwhile: then the insert came after them all)
     //
     // Why it is as strong as the locked begin and end: (1) A lookup never meets a changing tree:
     // lookers are counted before they look, GATE stops new ones, and a tree change starts only
     // once lookers == 0. (2) S's parity is final when a mutator reads it: every finished lookup
-    // that hit made S odd before leaving the lookers; running walks then see S odd and the
-    // mutator defers (§5), as with the locked begin. (3) S cannot become even under a counted
-    // bracket: the only S++ is the last end's, whose CAS needs count == 1 (itself) and closes
-    // the gate in the same step, so no begin can count itself between the check and the S++;
-    // a begin that slips in before the CAS makes it fail, and that end is then not the last.
-    // (4) No waiter is stranded and no deferred change lost: deferral and waiting happen only
-    // while S is odd; S is odd only with ODD set or a counted bracket about to set it before
-    // its end; so the last end of every odd period sees ODD and takes the lock, where it applies
-    // the list and pulses. (5) A 0-hit period needs no lock at all: nothing waits on it and
-    // nothing is deferred in it (S stays even). The Coyote scenarios in FastPathScenarios race
-    // fast begins with the last end, a subscribe, an unsubscribe and a waiting ReadBegin, with
-    // a planted last end that skips the slow path and a gate that does not wait for lookups.
+    // that hit made S odd before leaving the lookers, and no closing is half done; running walks
+    // then see S odd and the mutator defers (§5), as with the locked begin. (3) S cannot become
+    // even under a counted bracket: the only S++ is a last end's, whose CAS needs count == 1
+    // (itself) and sets GATE or CLOSING in the same step, so no begin can count itself between
+    // the check and the S++ (fast begins stop at either flag; slow begins count only with
+    // CLOSING clear, and under the lock that the locked last end holds); a begin that slips in
+    // before the CAS makes it fail, and that end is then not the last. (4) No waiter is stranded
+    // and no deferred change lost: deferral and waiting happen only in a pinned odd period; a
+    // lock-free last end needs PINNED clear, and PINNED is cleared only by a locked last end; so
+    // the last end of every pinned period takes the lock, where it applies the list and pulses
+    // (the pinning region holds the lock, so that end comes after it; a waiter re-reads S there).
+    // (5) A 0-hit period needs no lock at all: nothing waits on it and nothing is deferred in it
+    // (S stays even); a hit period that nobody pinned needs none either (nothing to apply or
+    // wake). The Coyote scenarios in FastPathScenarios race fast begins with the last end, a
+    // subscribe, an unsubscribe, a waiting ReadBegin and a nested (slow) begin, with planted bugs:
+    // a last end that skips the slow path, a gate that does not wait for lookups, a region that
+    // does not pin, and locked regions that do not wait for a closing.
     //
     // The read side is lock-free (a model addition; the kernel reads under its spinlock):
     // ReadBegin reads s, then S, both with acquire semantics. Reading s first matters: s only
@@ -152,7 +166,10 @@ public sealed partial class AddressSpace : IDisposable, IAsyncDisposable
     /// without the lock (<see cref="LookerMask"/>), <see cref="OddFlag"/> (S was made odd by a
     /// bracket that is still counted: the last end must take the slow path) and
     /// <see cref="GateFlag"/> (begins must take the lock: the tree is about to change, the odd
-    /// period is closing, or the space is torn down). Changed only by atomic operations.
+    /// period is closing under the lock, or the space is torn down), <see cref="PinnedFlag"/> (a
+    /// change was deferred or a waiter waits in this odd period: its last end must take the
+    /// lock) and <see cref="ClosingFlag"/> (a last end is making S even without the lock).
+    /// Changed only by atomic operations.
     /// </summary>
     private PaddedWord _state;
 
@@ -174,6 +191,8 @@ public sealed partial class AddressSpace : IDisposable, IAsyncDisposable
     private const long LookerMask = ((1L << 20) - 1) << 32;
     private const long OddFlag = 1L << 60;
     private const long GateFlag = 1L << 61;
+    private const long PinnedFlag = 1L << 59;
+    private const long ClosingFlag = 1L << 62;
 
     /// <summary>
     /// The live subscriptions (inserted, or insert deferred; not being unsubscribed): only a
@@ -268,20 +287,24 @@ public sealed partial class AddressSpace : IDisposable, IAsyncDisposable
     {
         Debug.Assert(Monitor.IsEntered(_sync));
         // Fast begins and ends change S and the state word without the lock, so the reads are
-        // ordered: S odd, read before the word, stays odd while the lock is held (only the last
-        // end, under the lock, makes it even), so its bracket is still counted in the word; the
+        // ordered and the checks that relate them are made only when S did not change around the
+        // word's read and no lock-free last end was closing (CLOSING: the count is already 0, S
+        // not yet even). Then: S odd, read before the word, means a counted bracket made it odd
+        // (it cannot become even between the reads: that takes a closing, which would show); the
         // odd flag, read before S, was set after S became odd.
         ulong sequenceBefore = Volatile.Read(ref _sequence);
         long state = Volatile.Read(ref _state.Value);
         ulong sequenceAfter = Volatile.Read(ref _sequence);
         int active = (int)(state & CountMask);
+        bool settled = sequenceBefore == sequenceAfter && (state & ClosingFlag) == 0;
         Debug.Assert(active >= _brackets.OpenCount, "The active count is below the open brackets of the registry (fast brackets are counted but not registered).");
         Debug.Assert((state & LookerMask) >> 32 <= active, "More lookers than active brackets.");
-        Debug.Assert(active != 0 || (sequenceBefore & 1) == 0, "S is odd while no invalidation is active.");
-        Debug.Assert((state & OddFlag) == 0 || (sequenceAfter & 1) != 0, "The odd flag is set while S is even.");
+        Debug.Assert(!settled || active != 0 || (sequenceBefore & 1) == 0, "S is odd while no invalidation is active.");
+        Debug.Assert(!settled || (state & OddFlag) == 0 || (sequenceAfter & 1) != 0, "The odd flag is set while S is even.");
         Debug.Assert((state & GateFlag) == 0 || _teardown != Teardown.None, "The gate is left closed outside a locked region.");
-        Debug.Assert(_deferred.IsEmpty || (_sequence & 1) != 0, "Tree changes are deferred while S is even.");
-        Debug.Assert(_waiters.QueuedCount == 0 || (_sequence & 1) != 0, "Asynchronous waiters wait while S is even.");
+        // A deferral or a queued waiter pinned its odd period: S stays odd until the lock's next holder ends it.
+        Debug.Assert(_deferred.IsEmpty || ((_sequence & 1) != 0 && (state & PinnedFlag) != 0), $"Tree changes are deferred while S is even, or in a period not pinned (S {_sequence}, word {state:X}).");
+        Debug.Assert(_waiters.QueuedCount == 0 || ((_sequence & 1) != 0 && (state & PinnedFlag) != 0), "Asynchronous waiters wait while S is even, or in a period not pinned.");
         Debug.Assert(_brackets.Check() is null, _brackets.Check());
         Debug.Assert(_deferred.Check() is null, _deferred.Check());
         Debug.Assert(_waiters.Check() is null, _waiters.Check());

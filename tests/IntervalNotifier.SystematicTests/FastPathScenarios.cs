@@ -10,8 +10,10 @@ namespace IntervalNotifier.SystematicTests;
 /// callback sees an odd <c>cur_seq</c> equal to S (S cannot change while a bracket that hit is
 /// counted); when an unsubscribe returns no callback of it runs; no waiter is stranded (Coyote
 /// reports a deadlock); at the end S is even, nothing is active, and the subscribe made during
-/// the race is in the tree exactly once. The controls plant the two bugs the fast path must not
-/// have: a last end that skips the slow path, and a gate that lets a tree change race a lookup.
+/// the race is in the tree exactly once. The controls plant the bugs the fast path must not
+/// have: a last end that skips the slow path, a gate that lets a tree change race a lookup, a
+/// locked region that defers or waits without pinning the odd period (whose last end may then
+/// run without the lock), and locked regions that do not wait for a lock-free last end's closing.
 /// </summary>
 public sealed class FastPathScenarios(ITestOutputHelper output)
 {
@@ -77,6 +79,64 @@ public sealed class FastPathScenarios(ITestOutputHelper output)
         space.BeginInvalidation(new InvalidationRange(30, 31)).Dispose();
         Specification.Assert(z.Calls == 1, $"the subscription made during the race got {z.Calls} callbacks from one invalidation of its range");
     };
+
+    // The lock-free last end (an odd period nothing is pinned to ends without the lock) racing
+    // the locked regions that must respect it: a nested begin (the thread's fast bracket is in
+    // use, so it takes the lock and counts itself there), a ReadBegin that must wait for the
+    // period (it pins it), and a subscribe over the invalidated range (deferred while S is odd:
+    // it pins the period too, or is inserted at once). Checked as in Race: every callback's
+    // cur_seq is S's odd value while its bracket is counted, no waiter is stranded, the insert
+    // is applied, S is even at the end.
+    private static Func<Task> Closing(PlantedBugs planted) => async () =>
+    {
+        using var space = new AddressSpace { Planted = planted };
+        var x = new Checked(space);
+        var z = new Checked(space);
+        IntervalSubscription xs = space.Subscribe(0, 1, x);
+
+        Task ends = Task.Run(() =>
+        {
+            space.BeginInvalidation(new InvalidationRange(0, 1)).Dispose();
+            space.BeginInvalidation(new InvalidationRange(0, 1)).Dispose();
+        });
+        Task nested = Task.Run(() =>
+        {
+            using InvalidationScope outer = space.BeginInvalidation(new InvalidationRange(20, 21)); // fast, hits nothing
+            space.BeginInvalidation(new InvalidationRange(0, 1)).Dispose(); // slow: the thread's fast bracket is in use
+        });
+        Task reads = Task.Run(() =>
+        {
+            ulong seq = xs.ReadBegin();
+            Specification.Assert(seq != space.Sequence, $"ReadBegin returned {seq} while that invalidation was still running");
+        });
+        Task subscribes = Task.Run(() => space.Subscribe(1, 1, z));
+
+        await ends;
+        await nested;
+        await reads;
+        await subscribes;
+
+        Specification.Assert((space.Sequence & 1) == 0, $"S is {space.Sequence}, odd, after every bracket ended");
+        Specification.Assert(space.ActiveInvalidations == 0, $"{space.ActiveInvalidations} brackets active after every bracket ended");
+        int before = z.Calls;
+        space.BeginInvalidation(new InvalidationRange(1, 2)).Dispose();
+        Specification.Assert(z.Calls == before + 1, $"the subscription made during the race got {z.Calls - before} callbacks from one invalidation of its range");
+    };
+
+    [Theory]
+    [MemberData(nameof(Systematic.Seeds), MemberType = typeof(Systematic))]
+    public void FastPath_LockFreeLastEndRacingANestedBeginAReaderAndASubscribe(uint seed) =>
+        Systematic.AssertNoBug(Closing(PlantedBugs.None), seed, output);
+
+    [Theory]
+    [MemberData(nameof(Systematic.Seeds), MemberType = typeof(Systematic))]
+    public void FastPath_FindsARegionThatDoesNotPinTheOddPeriod(uint seed) =>
+        Systematic.AssertFindsBug(Closing(PlantedBugs.PinSkipped), seed, output);
+
+    [Theory]
+    [MemberData(nameof(Systematic.Seeds), MemberType = typeof(Systematic))]
+    public void FastPath_FindsLockedRegionsThatDoNotWaitForAClosing(uint seed) =>
+        Systematic.AssertFindsBug(Closing(PlantedBugs.ClosingIgnored), seed, output);
 
     [Theory]
     [MemberData(nameof(Systematic.Seeds), MemberType = typeof(Systematic))]

@@ -16,4 +16,10 @@ internal enum PlantedBugs
 
     /// <summary>Closing the gate does not wait for the fast lookups already running (a tree change may then race a begin that has found its first hit).</summary>
     GateSkipsLookers = 2,
+
+    /// <summary>A locked region that would defer a change or wait does not pin the odd period (its last end may then run without the lock: the change is never applied, the waiter never woken).</summary>
+    PinSkipped = 4,
+
+    /// <summary>Locked regions do not wait for a lock-free last end that is closing the odd period (a slow begin may then count itself while S is about to become even).</summary>
+    ClosingIgnored = 8,
 }
