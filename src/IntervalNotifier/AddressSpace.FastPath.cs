@@ -285,15 +285,20 @@ public sealed partial class AddressSpace
     // last end then waits for this lock, so S stays odd and every tree change is deferred);
     // while S is even a fast begin may be looking up its first hit, so close the gate and wait
     // for it (when the caller may change the tree): S's parity is final then, and pinned if odd.
-    private GateScope PinOrCloseGateLocked(bool mayChangeTree)
+    // `odd`: S is odd and its period pinned. Decide by it, not by reading S again: without the
+    // gate, S may become odd after the pin found it even (then the caller changes nothing that a
+    // period would have to apply: a subscription in any state but Subscribed and PendingInsert
+    // exists only in a pinned period).
+    private GateScope PinOrCloseGateLocked(bool mayChangeTree, out bool odd)
     {
-        if (PinOddLocked() || !mayChangeTree)
+        odd = PinOddLocked();
+        if (odd || !mayChangeTree)
         {
             return default;
         }
 
         CloseGateLocked();
-        PinOddLocked(); // a lookup that hit before the gate closed has made S odd: pin that period too
+        odd = PinOddLocked(); // a lookup that hit before the gate closed has made S odd: pin that period too
         return new GateScope(this);
     }
 

@@ -15,9 +15,7 @@ public sealed partial class AddressSpace
         lock (_sync)
         {
             AssertInvariants();
-            PinOddLocked(); // while S is odd, its last end then needs this lock: the wait below cannot miss it
-            sequence = Volatile.Read(ref subscription._sequence);
-            if (sequence != _sequence)
+            if (!TryPinPeriodOfLocked(subscription, out sequence))
             {
                 return sequence;
             }
@@ -46,9 +44,7 @@ public sealed partial class AddressSpace
         lock (_sync)
         {
             AssertInvariants();
-            PinOddLocked(); // while S is odd, its last end then needs this lock and completes the waiter queued below
-            ulong sequence = Volatile.Read(ref subscription._sequence);
-            if (sequence != _sequence)
+            if (!TryPinPeriodOfLocked(subscription, out ulong sequence))
             {
                 return new ValueTask<ulong>(sequence);
             }
@@ -68,6 +64,29 @@ public sealed partial class AddressSpace
 
         _metrics.RecordWait("read_begin");
         return new ValueTask<ulong>(waiter, waiter.Version);
+    }
+
+    // Under the lock: s == S (the subscription is being invalidated in the running odd period),
+    // and that period is pinned, so that its last end takes this lock and wakes the wait (true);
+    // or s != S, and `sequence` is s to return (false). Pinned first, then s and S read: S may
+    // become odd between a pin that found it even and the reads (a fast begin that hits), so an
+    // unpinned s == S looks again.
+    private bool TryPinPeriodOfLocked(IntervalSubscription subscription, out ulong sequence)
+    {
+        while (true)
+        {
+            bool pinned = PinOddLocked();
+            sequence = Volatile.Read(ref subscription._sequence);
+            if (sequence != Volatile.Read(ref _sequence))
+            {
+                return false;
+            }
+
+            if (pinned || (Planted & PlantedBugs.ReaderIgnoresPin) != 0)
+            {
+                return true;
+            }
+        }
     }
 
     /// <summary>Whether the calling thread (or asynchronous flow) holds an open bracket of this address space: a wait for the running invalidations would wait for itself.</summary>

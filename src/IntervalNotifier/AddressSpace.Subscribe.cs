@@ -74,9 +74,9 @@ public sealed partial class AddressSpace
             AssertInvariants();
             ObjectDisposedException.ThrowIf(_teardown != Teardown.None, this);
 
-            using (PinOrCloseGateLocked(mayChangeTree: true))
+            using (PinOrCloseGateLocked(mayChangeTree: true, out bool odd))
             {
-                if ((Volatile.Read(ref _sequence) & 1) != 0)
+                if (odd)
                 {
                     subscription._sequence = _sequence;
                     subscription.State = SubscriptionState.PendingInsert;
@@ -284,8 +284,8 @@ public sealed partial class AddressSpace
         }
 
         // A subscription in the tree may be removed now, and a fast begin may be about to call it.
-        using GateScope gate = PinOrCloseGateLocked(mayChangeTree: state == SubscriptionState.Subscribed);
-        bool mustWait = state != SubscriptionState.PendingInsert && (Volatile.Read(ref _sequence) & 1) != 0;
+        using GateScope gate = PinOrCloseGateLocked(mayChangeTree: state == SubscriptionState.Subscribed, out bool odd);
+        bool mustWait = state != SubscriptionState.PendingInsert && odd;
         if (mustWait && mayWait)
         {
             if (_brackets.IsHeldByCaller())

@@ -82,7 +82,9 @@ public sealed partial class AddressSpace : IDisposable, IAsyncDisposable
     //   locked       first wait while CLOSING is set (three instructions). A slow begin counts
     //   regions:     itself by a CAS that needs CLOSING clear. A region that defers or waits
     //                because S is odd first pins the period: CAS word |= PINNED, then reads S
-    //                again; odd, the period's last end now needs the lock (PinOddLocked).
+    //                again; odd, the period's last end now needs the lock (PinOddLocked). It
+    //                decides by the pin's answer, never by a later read of S: S may become odd
+    //                after a pin that found it even (a ReadBegin that then sees s == S pins again).
     //   tree change: under the lock, pin if S is odd (then defer, §5); else set GATE and wait
     //   (any, and the  until lookers == 0 and CLOSING is clear, decide by S's parity as before,
     //   S-parity read  clear GATE. An insert that makes S odd while brackets are active sets ODD
@@ -157,7 +159,7 @@ public sealed partial class AddressSpace : IDisposable, IAsyncDisposable
     /// <summary>The name given in the options.</summary>
     private readonly string? _name;
 
-    /// <summary>S: even while idle, odd from the first begin that hits until the last end (§3). Written under the lock, read lock-free.</summary>
+    /// <summary>S: even while idle, odd from the first begin that hits until the last end (§3). Written by the begins that hit (S |= 1) and by the last end (S++), with or without the lock (see the fast path); read lock-free.</summary>
     private ulong _sequence;
 
     /// <summary>

@@ -13,7 +13,8 @@ namespace IntervalNotifier.SystematicTests;
 /// the race is in the tree exactly once. The controls plant the bugs the fast path must not
 /// have: a last end that skips the slow path, a gate that lets a tree change race a lookup, a
 /// locked region that defers or waits without pinning the odd period (whose last end may then
-/// run without the lock), and locked regions that do not wait for a lock-free last end's closing.
+/// run without the lock), locked regions that do not wait for a lock-free last end's closing, and
+/// a reader that waits on a read of S made after its pin found S even.
 /// </summary>
 public sealed class FastPathScenarios(ITestOutputHelper output)
 {
@@ -122,6 +123,56 @@ public sealed class FastPathScenarios(ITestOutputHelper output)
         space.BeginInvalidation(new InvalidationRange(1, 2)).Dispose();
         Specification.Assert(z.Calls == before + 1, $"the subscription made during the race got {z.Calls - before} callbacks from one invalidation of its range");
     };
+
+    // A reader that must wait, against back-to-back one-hit invalidations whose last ends take
+    // no lock: its slow path may find S even at its pin and odd again (a new period, already
+    // invalidating the subscription) when it reads s and S; it must pin that period before it
+    // waits, or the period's lock-free last end never wakes it (Coyote reports a deadlock).
+    // The planted bug needs the reader preempted at three exact points: Coyote's default
+    // portfolio finds it after 150-2,700 schedules with the fixed seeds (Debug and Release), so
+    // this scenario explores 6,000 per seed (a small scenario: a few seconds).
+    private const uint RereadsIterations = 6_000;
+
+    private static Func<Task> Rereads(PlantedBugs planted) => async () =>
+    {
+        using var space = new AddressSpace { Planted = planted };
+        var x = new Checked(space);
+        IntervalSubscription xs = space.Subscribe(0, 1, x);
+
+        // The reader starts while x is being invalidated (s == S), so it takes the slow path;
+        // then that period ends and back-to-back fast invalidations of x follow.
+        InvalidationScope first = await space.BeginInvalidationAsync(new InvalidationRange(0, 1));
+        Task reads = Task.Run(() =>
+        {
+            for (int i = 0; i < 2; i++)
+            {
+                ulong seq = xs.ReadBegin();
+                Specification.Assert(seq != space.Sequence, $"ReadBegin returned {seq} while that invalidation was still running");
+            }
+        });
+        Task ends = Task.Run(() =>
+        {
+            first.Dispose();
+            for (int i = 0; i < 3; i++)
+            {
+                space.BeginInvalidation(new InvalidationRange(0, 1)).Dispose();
+            }
+        });
+
+        await ends;
+        await reads;
+        Specification.Assert((space.Sequence & 1) == 0, $"S is {space.Sequence}, odd, after every bracket ended");
+    };
+
+    [Theory]
+    [MemberData(nameof(Systematic.Seeds), MemberType = typeof(Systematic))]
+    public void FastPath_AReaderRacingBackToBackLockFreeLastEnds(uint seed) =>
+        Systematic.AssertNoBug(Rereads(PlantedBugs.None), seed, output, minimumIterations: RereadsIterations);
+
+    [Theory]
+    [MemberData(nameof(Systematic.Seeds), MemberType = typeof(Systematic))]
+    public void FastPath_FindsAReaderThatWaitsInAPeriodItDidNotPin(uint seed) =>
+        Systematic.AssertFindsBug(Rereads(PlantedBugs.ReaderIgnoresPin), seed, output, minimumIterations: RereadsIterations);
 
     [Theory]
     [MemberData(nameof(Systematic.Seeds), MemberType = typeof(Systematic))]

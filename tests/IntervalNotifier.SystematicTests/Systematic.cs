@@ -36,13 +36,46 @@ public static class Systematic
 
     public sealed record Result(int Bugs, long Iterations, string Report, uint Seed, string? TracePath);
 
-    public static Result Run(Func<Task> scenario, uint seed, bool raceChecking = false, string? testName = null)
+    /// <summary>How Coyote picks schedules.</summary>
+    public enum Strategy
+    {
+        /// <summary>Coyote's default portfolio of strategies.</summary>
+        Portfolio,
+
+        /// <summary>
+        /// Priority-based (PCT, fair: random once its 10 priority changes are spent, so that spin loops end): for bugs that need a thread to
+        /// be preempted at two or three exact points, which the random walks of the portfolio
+        /// reach in only some of a few thousand schedules.
+        /// </summary>
+        Prioritization,
+
+        /// <summary>Uniformly random choices at every scheduling point.</summary>
+        Random,
+
+        /// <summary>Random, but keeps running the current operation with a high probability (few, long slices).</summary>
+        Probabilistic,
+    }
+
+    public static Result Run(Func<Task> scenario, uint seed, bool raceChecking = false, string? testName = null, Strategy strategy = Strategy.Portfolio, uint minimumIterations = 0)
     {
         Configuration configuration = Configuration.Create()
-            .WithTestingIterations(Iterations)
+            .WithTestingIterations(Math.Max(Iterations, minimumIterations))
             .WithRandomGeneratorSeed(seed)
             .WithMaxSchedulingSteps(20_000)
             .WithMemoryAccessRaceCheckingEnabled(raceChecking);
+        string? forced = Environment.GetEnvironmentVariable("INTERVALNOTIFIER_COYOTE_STRATEGY");
+        if (!string.IsNullOrEmpty(forced))
+        {
+            strategy = Enum.Parse<Strategy>(forced, ignoreCase: true);
+        }
+
+        configuration = strategy switch
+        {
+            Strategy.Prioritization => configuration.WithPrioritizationStrategy(isFair: true, priorityChangeBound: 10),
+            Strategy.Random => configuration.WithRandomStrategy(),
+            Strategy.Probabilistic => configuration.WithProbabilisticStrategy(3),
+            _ => configuration,
+        };
 
         // INTERVALNOTIFIER_COYOTE_DEBUG=1: a few schedules with Coyote's debug log, to find uncontrolled concurrency.
         if (Environment.GetEnvironmentVariable("INTERVALNOTIFIER_COYOTE_DEBUG") == "1")
@@ -73,17 +106,17 @@ public static class Systematic
     }
 
     /// <summary>Asserts that the scenario has no bug in any explored schedule; prints the seed, schedule, report and replay command otherwise.</summary>
-    public static void AssertNoBug(Func<Task> scenario, uint seed, ITestOutputHelper output, bool raceChecking = false, [System.Runtime.CompilerServices.CallerMemberName] string testName = "")
+    public static void AssertNoBug(Func<Task> scenario, uint seed, ITestOutputHelper output, bool raceChecking = false, Strategy strategy = Strategy.Portfolio, uint minimumIterations = 0, [System.Runtime.CompilerServices.CallerMemberName] string testName = "")
     {
-        Result result = Run(scenario, seed, raceChecking, testName);
+        Result result = Run(scenario, seed, raceChecking, testName, strategy, minimumIterations);
         output.WriteLine($"{BuildConfiguration}: seed {seed}: {result.Iterations} schedules explored, {result.Bugs} bugs");
         Assert.True(result.Bugs == 0, $"Coyote found a bug ({BuildConfiguration}, seed {seed}, schedule {result.Iterations}):{Environment.NewLine}{result.Report}{Environment.NewLine}{ReplayCommand(testName, seed, result.TracePath)}");
     }
 
     /// <summary>Asserts that the scenario finds the bug planted in it; reports at which schedule.</summary>
-    public static void AssertFindsBug(Func<Task> scenario, uint seed, ITestOutputHelper output, bool raceChecking = false)
+    public static void AssertFindsBug(Func<Task> scenario, uint seed, ITestOutputHelper output, bool raceChecking = false, Strategy strategy = Strategy.Portfolio, uint minimumIterations = 0)
     {
-        Result result = Run(scenario, seed, raceChecking);
+        Result result = Run(scenario, seed, raceChecking, strategy: strategy, minimumIterations: minimumIterations);
         output.WriteLine($"{BuildConfiguration}: seed {seed}: planted bug found after {result.Iterations} schedules: {result.Report}");
         Assert.True(result.Bugs > 0, $"Coyote did not find the planted bug in {result.Iterations} schedules ({BuildConfiguration}, seed {seed}).");
     }

@@ -22,4 +22,7 @@ internal enum PlantedBugs
 
     /// <summary>Locked regions do not wait for a lock-free last end that is closing the odd period (a slow begin may then count itself while S is about to become even).</summary>
     ClosingIgnored = 8,
+
+    /// <summary>A ReadBegin that must wait trusts s == S read after a pin that found S even (S became odd in between: it waits in a period nobody pinned).</summary>
+    ReaderIgnoresPin = 16,
 }
