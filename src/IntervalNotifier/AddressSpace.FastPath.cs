@@ -231,7 +231,8 @@ public sealed partial class AddressSpace
 
     // Under the lock, for a begin on the slow path: count the bracket, outside any closing (a
     // bracket counted while CLOSING is set could read S odd and see it made even under it).
-    // Counted, S's parity is stable: a lock-free last end needs the count to be 1, its own.
+    // Counted, an odd S stays odd until this bracket ends: every last end needs the count to be
+    // 1, its own.
     private void CountLockedBegin()
     {
         long state;
