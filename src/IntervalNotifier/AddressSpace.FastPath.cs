@@ -197,12 +197,7 @@ public sealed partial class AddressSpace
     {
         Debug.Assert(Monitor.IsEntered(_sync));
         Interlocked.Or(ref _state.Value, GateFlag);
-        long busy = ((Planted & PlantedBugs.GateSkipsLookers) == 0 ? LookerMask : 0) | ClosingMaskUnlessPlanted;
-        var spin = default(SpinWait);
-        while ((Volatile.Read(ref _state.Value) & busy) != 0)
-        {
-            spin.SpinOnce(sleep1Threshold: -1); // a lookup is a few hundred instructions: never sleep
-        }
+        WaitWhileLocked(((Planted & PlantedBugs.GateSkipsLookers) == 0 ? LookerMask : 0) | ClosingMaskUnlessPlanted);
     }
 
     // CLOSING, or nothing when the systematic tests plant locked regions that do not wait for it.
@@ -210,12 +205,16 @@ public sealed partial class AddressSpace
 
     // Under the lock: until a lock-free last end that is closing the odd period has made S even.
     // Its window is three instructions; a locked region must not read S or count a bracket inside it.
-    private long SettledStateLocked()
+    private long SettledStateLocked() => WaitWhileLocked(ClosingMaskUnlessPlanted);
+
+    // Under the lock: spins until none of `busy`'s bits is set in the state word, and returns the
+    // word it read then. What it waits for (lookups, a closing) is a few hundred instructions at
+    // most and never needs the lock: never sleep.
+    private long WaitWhileLocked(long busy)
     {
         Debug.Assert(Monitor.IsEntered(_sync));
-        long closing = ClosingMaskUnlessPlanted;
         long state = Volatile.Read(ref _state.Value);
-        if ((state & closing) != 0)
+        if ((state & busy) != 0)
         {
             var spin = default(SpinWait);
             do
@@ -223,7 +222,7 @@ public sealed partial class AddressSpace
                 spin.SpinOnce(sleep1Threshold: -1);
                 state = Volatile.Read(ref _state.Value);
             }
-            while ((state & closing) != 0);
+            while ((state & busy) != 0);
         }
 
         return state;

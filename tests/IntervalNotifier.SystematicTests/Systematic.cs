@@ -56,18 +56,16 @@ public static class Systematic
         Probabilistic,
     }
 
-    public static Result Run(Func<Task> scenario, uint seed, bool raceChecking = false, string? testName = null, Strategy strategy = Strategy.Portfolio, uint minimumIterations = 0)
+    public static Result Run(Func<Task> scenario, uint seed, bool raceChecking = false, string? testName = null, uint minimumIterations = 0)
     {
         Configuration configuration = Configuration.Create()
             .WithTestingIterations(Math.Max(Iterations, minimumIterations))
             .WithRandomGeneratorSeed(seed)
             .WithMaxSchedulingSteps(20_000)
             .WithMemoryAccessRaceCheckingEnabled(raceChecking);
+        // INTERVALNOTIFIER_COYOTE_STRATEGY replaces the default portfolio, for experiments.
         string? forced = Environment.GetEnvironmentVariable("INTERVALNOTIFIER_COYOTE_STRATEGY");
-        if (!string.IsNullOrEmpty(forced))
-        {
-            strategy = Enum.Parse<Strategy>(forced, ignoreCase: true);
-        }
+        Strategy strategy = string.IsNullOrEmpty(forced) ? Strategy.Portfolio : Enum.Parse<Strategy>(forced, ignoreCase: true);
 
         configuration = strategy switch
         {
@@ -106,17 +104,17 @@ public static class Systematic
     }
 
     /// <summary>Asserts that the scenario has no bug in any explored schedule; prints the seed, schedule, report and replay command otherwise.</summary>
-    public static void AssertNoBug(Func<Task> scenario, uint seed, ITestOutputHelper output, bool raceChecking = false, Strategy strategy = Strategy.Portfolio, uint minimumIterations = 0, [System.Runtime.CompilerServices.CallerMemberName] string testName = "")
+    public static void AssertNoBug(Func<Task> scenario, uint seed, ITestOutputHelper output, bool raceChecking = false, uint minimumIterations = 0, [System.Runtime.CompilerServices.CallerMemberName] string testName = "")
     {
-        Result result = Run(scenario, seed, raceChecking, testName, strategy, minimumIterations);
+        Result result = Run(scenario, seed, raceChecking, testName, minimumIterations);
         output.WriteLine($"{BuildConfiguration}: seed {seed}: {result.Iterations} schedules explored, {result.Bugs} bugs");
         Assert.True(result.Bugs == 0, $"Coyote found a bug ({BuildConfiguration}, seed {seed}, schedule {result.Iterations}):{Environment.NewLine}{result.Report}{Environment.NewLine}{ReplayCommand(testName, seed, result.TracePath)}");
     }
 
     /// <summary>Asserts that the scenario finds the bug planted in it; reports at which schedule.</summary>
-    public static void AssertFindsBug(Func<Task> scenario, uint seed, ITestOutputHelper output, bool raceChecking = false, Strategy strategy = Strategy.Portfolio, uint minimumIterations = 0)
+    public static void AssertFindsBug(Func<Task> scenario, uint seed, ITestOutputHelper output, bool raceChecking = false, uint minimumIterations = 0)
     {
-        Result result = Run(scenario, seed, raceChecking, strategy: strategy, minimumIterations: minimumIterations);
+        Result result = Run(scenario, seed, raceChecking, minimumIterations: minimumIterations);
         output.WriteLine($"{BuildConfiguration}: seed {seed}: planted bug found after {result.Iterations} schedules: {result.Report}");
         Assert.True(result.Bugs > 0, $"Coyote did not find the planted bug in {result.Iterations} schedules ({BuildConfiguration}, seed {seed}).");
     }
