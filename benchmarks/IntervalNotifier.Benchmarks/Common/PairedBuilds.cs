@@ -4,6 +4,7 @@ using System.Reflection;
 using System.Runtime.Loader;
 using IntervalNotifier.Benchmarks.B2_Walk;
 using IntervalNotifier.Benchmarks.Baselines;
+using IntervalNotifier.Collections;
 
 namespace IntervalNotifier.Benchmarks.Common;
 
@@ -26,8 +27,9 @@ internal static class PairedBuilds
                         of two worktrees); the same directory twice is an A/A run
           --mode        single | own | pooled | floor: N protocol-only devices on one range (the per-device suite's
                         invalidators); hit0 | hit1: 1,000 random small subscriptions, 4,096 whole-space ranges
-                        hitting 0 or 1 of them (the fixed-cost suite's). MODE_A|MODE_B runs a different mode per
-                        side (e.g. own|pooled in one build). Default: pooled
+                        hitting 0 or 1 of them (the fixed-cost suite's); tree:random:N | tree:nested:N: B3's overlap
+                        query on the index alone (IntervalTree<T>, N intervals, 16,384 whole-space ranges).
+                        MODE_A|MODE_B runs a different mode per side (e.g. own|pooled in one build). Default: pooled
           --devices     N, default 64
           --seconds     how long to alternate, default 12
         """;
@@ -113,8 +115,8 @@ internal static class PairedBuilds
         slices[0].Sort();
         slices[1].Sort();
         ratios.Sort();
-        string what = modes[0] is "hit0" or "hit1" ? "1,000 subscriptions" : $"{devices} devices";
-        Console.WriteLine($"{modes[0]} | {modes[1]}, {what}, {ratios.Count} slice pairs of {SliceInvalidations} invalidations");
+        string what = modes[0] is "hit0" or "hit1" ? "1,000 subscriptions" : modes[0].StartsWith("tree:", StringComparison.Ordinal) ? "index alone" : $"{devices} devices";
+        Console.WriteLine($"{modes[0]} | {modes[1]}, {what}, {ratios.Count} slice pairs of {SliceInvalidations} invalidations (or queries)");
         Console.WriteLine($"  A {Describe(slices[0], "F1")} ns   ({args[0]})");
         Console.WriteLine($"  B {Describe(slices[1], "F1")} ns   ({args[1]})");
         Console.WriteLine($"  paired B / A: {Describe(ratios, "F3")}");
@@ -141,10 +143,27 @@ internal static class PairedWorkload
     private const int QueryCount = 4096;
     private static AddressSpace? s_space;
     private static InvalidationRange[] s_queries = [];
+    private static IntervalTree<object>? s_tree;
+    private static (ulong Start, ulong Last)[] s_treeQueries = [];
+    private static int s_next;
 
     internal static void Setup(string mode, int devices)
     {
         var space = new AddressSpace();
+        if (mode.Split(':') is ["tree", var dataset, var size])
+        {
+            int n = int.Parse(size, CultureInfo.InvariantCulture);
+            var tree = new IntervalTree<object>();
+            foreach ((ulong start, ulong last, int _) in dataset == "nested" ? Workloads.Nested(n) : Workloads.RandomSmall(n))
+            {
+                tree.Insert(start, last, new object());
+            }
+
+            s_tree = tree;
+            s_treeQueries = Workloads.Queries(n, 16_384, 16);
+            return;
+        }
+
         if (mode is "hit0" or "hit1")
         {
             (ulong Start, ulong Last, int Id)[] intervals = Workloads.RandomSmall(1_000);
@@ -179,6 +198,11 @@ internal static class PairedWorkload
     // `count` invalidations (begin + end); the elapsed Stopwatch ticks.
     internal static long Run(int count)
     {
+        if (s_tree is { } tree)
+        {
+            return RunQueries(tree, count);
+        }
+
         AddressSpace space = s_space!;
         InvalidationRange[] queries = s_queries;
         int mask = queries.Length == 1 ? 0 : QueryCount - 1;
@@ -189,5 +213,28 @@ internal static class PairedWorkload
         }
 
         return Stopwatch.GetTimestamp() - started;
+    }
+
+    // `count` overlap queries on the index alone (B3's query), cycling through the ranges.
+    private static long RunQueries(IntervalTree<object> tree, int count)
+    {
+        (ulong Start, ulong Last)[] queries = s_treeQueries;
+        int next = s_next;
+        long hits = 0;
+        long started = Stopwatch.GetTimestamp();
+        for (int i = 0; i < count; i++)
+        {
+            (ulong start, ulong last) = queries[next];
+            next = (next + 1) & (queries.Length - 1);
+            foreach (object _ in tree.Overlapping(start, last))
+            {
+                hits++;
+            }
+        }
+
+        long elapsed = Stopwatch.GetTimestamp() - started;
+        s_next = next;
+        GC.KeepAlive(hits);
+        return elapsed;
     }
 }

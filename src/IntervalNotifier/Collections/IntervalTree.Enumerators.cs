@@ -55,6 +55,13 @@ public sealed partial class IntervalTree<T>
         // The chunk holds an entry that starts after the query: nothing after it overlaps.
         private bool _pastChunk;
 
+        // The first slot of _leaf not yet scanned (past its count once the whole leaf was).
+        private int _nextChunk;
+
+        // The slot of _leaf in its parent: where the walk goes on once the leaf is done, without
+        // searching the parent for it.
+        private int _slot;
+
         private bool _started;
 
         internal OverlapEnumerator(IntervalTree<T> tree, ulong start, ulong last)
@@ -110,6 +117,7 @@ public sealed partial class IntervalTree<T>
             while (true)
             {
                 Leaf? leaf = _leaf;
+                bool before = false;
                 if (leaf is null)
                 {
                     if (_started)
@@ -118,7 +126,7 @@ public sealed partial class IntervalTree<T>
                     }
 
                     _started = true;
-                    leaf = FirstLeaf(tree);
+                    leaf = FirstLeaf(tree, out before, out _slot);
                     if (leaf is null)
                     {
                         return false;
@@ -134,11 +142,11 @@ public sealed partial class IntervalTree<T>
                 }
                 else
                 {
-                    _chunk += 8;
+                    _chunk = _nextChunk;
                     if (_chunk >= leaf.Count)
                     {
                         Branch? parent = leaf.Parent;
-                        leaf = parent is null ? null : Descend(parent, IndexInParent(parent, leaf) + 1, _start, _last);
+                        leaf = parent is null ? null : Descend(parent, _slot + 1, _start, _last, out before, out _slot);
                         if (leaf is null)
                         {
                             _leaf = null;
@@ -149,6 +157,25 @@ public sealed partial class IntervalTree<T>
                         _leaf = leaf;
                     }
                 }
+
+                if (before)
+                {
+                    // Every entry starts at or before the query's last (nested data: a leaf before
+                    // the query that holds a long interval): only the lasts decide, so one pass over
+                    // the lasts alone answers for the whole leaf, one bit per slot.
+                    _nextChunk = LeafSlots;
+                    ulong all = ReachMask(ref leaf.Lasts[0], leaf.Count, _start);
+                    if (all != 0)
+                    {
+                        _index = BitOperations.TrailingZeroCount(all);
+                        _pending = all & (all - 1);
+                        return true;
+                    }
+
+                    continue;
+                }
+
+                _nextChunk = _chunk + 8;
 
                 // A hit's value is read right after the scan: fetch the chunk's values alongside its
                 // keys (measured: about a fifth off a query at 10^5 that misses the cache).
@@ -163,16 +190,25 @@ public sealed partial class IntervalTree<T>
             }
         }
 
-        private readonly Leaf? FirstLeaf(IntervalTree<T> tree)
+        private readonly Leaf? FirstLeaf(IntervalTree<T> tree, out bool before, out int slot)
         {
             // O(1) rejects: the query lies before every start or after every last (or the tree is empty).
             if (_last < tree._minStart || _start > tree._maxLast || tree._count == 0)
             {
+                before = false;
+                slot = 0;
                 return null;
             }
 
             Node root = tree._root!;
-            return root.IsLeaf ? Unsafe.As<Leaf>(root) : Descend(Unsafe.As<Branch>(root), 0, _start, _last);
+            if (root.IsLeaf)
+            {
+                before = false;
+                slot = 0;
+                return Unsafe.As<Leaf>(root);
+            }
+
+            return Descend(Unsafe.As<Branch>(root), 0, _start, _last, out before, out slot);
         }
     }
 

@@ -18,7 +18,13 @@ public sealed partial class IntervalTree<T>
     // ---- over. Before that, an entry is a hit when its last reaches the query's start, and a
     // ---- child is worth entering when its largest last does. The first child worth entering
     // ---- holds the first hit or else holds an entry past the query, so the walk never backs up
-    // ---- more than to climb to the next candidate: O(log n + k) nodes.
+    // ---- more than to climb to the next candidate: O(log n + k) nodes. A leaf whose next
+    // ---- sibling starts at or before the query's last is scanned by its lasts alone, all of it
+    // ---- in one pass; and a walk that leaves a leaf goes on from the leaf's slot in its parent
+    // ---- (kept by the enumerator) instead of searching the parent for it. Together, on nested
+    // ---- data: 0.64x the time at 10^3, 0.82x at 10^6; random small data, where both are
+    // ---- rare, unchanged. Measured and not kept: the lasts-only pass for branches too (their
+    // ---- first candidate is usually in the first chunk, which a whole-node pass cannot stop at).
     // ---- Measured and not kept: starting a node's scan at a look-back bound (the largest length
     // ---- under each child, the slot found by counting or binary-searching the starts). It makes
     // ---- the loads of the lasts wait for those of the starts, where a scan from slot 0 issues
@@ -55,6 +61,34 @@ public sealed partial class IntervalTree<T>
 
         // Starts ascend, so the slots past `last` are a suffix: clearing them leaves the hits before it.
         return reach & valid & ~after;
+    }
+
+    // One bit per slot of the first `count` (at most 64) of `lasts` whose last is at least `start`.
+    private static ulong ReachMask(ref ulong lasts, int count, ulong start)
+    {
+        ulong reach = 0;
+        for (int chunk = 0; chunk < count; chunk += 8)
+        {
+            ulong below;
+            if (Vector256.IsHardwareAccelerated)
+            {
+                Vector256<ulong> r = Vector256.Create(start);
+                below = Vector256.GreaterThan(r, Vector256.LoadUnsafe(ref lasts, (nuint)chunk)).ExtractMostSignificantBits()
+                    | (Vector256.GreaterThan(r, Vector256.LoadUnsafe(ref lasts, (nuint)chunk + 4)).ExtractMostSignificantBits() << 4);
+            }
+            else
+            {
+                below = 0;
+                for (int i = 0; i < 8; i++)
+                {
+                    below |= (Unsafe.Add(ref lasts, chunk + i) < start ? 1UL : 0) << i;
+                }
+            }
+
+            reach |= (~below & 0xFF) << chunk;
+        }
+
+        return count == 64 ? reach : reach & ((1UL << count) - 1);
     }
 
     // The 8 slots [chunk, chunk + 8) (all of them, whatever the node's count): one bit per slot
@@ -140,14 +174,18 @@ public sealed partial class IntervalTree<T>
 
     // The first leaf that may hold an overlap, from child slot `from` of `branch` on: descends
     // to the first candidate child, climbing to the parent when a branch has none left. Null
-    // when the walk is over.
-    private static Leaf? Descend(Branch branch, int from, ulong start, ulong last)
+    // when the walk is over. `before` tells that every entry of the leaf starts at or before
+    // `last` (its next sibling does), so that only the lasts decide which entries are hits;
+    // `slot` is the leaf's slot in its parent (where the walk goes on when the leaf is done).
+    private static Leaf? Descend(Branch branch, int from, ulong start, ulong last, out bool before, out int slot)
     {
         while (true)
         {
             int i = NextCandidate(branch, from, start, last);
             if (i == Ended)
             {
+                before = false;
+                slot = 0;
                 return null;
             }
 
@@ -156,6 +194,8 @@ public sealed partial class IntervalTree<T>
                 Branch? parent = branch.Parent;
                 if (parent is null)
                 {
+                    before = false;
+                    slot = 0;
                     return null;
                 }
 
@@ -167,6 +207,8 @@ public sealed partial class IntervalTree<T>
             Node child = branch.Children[i]!;
             if (child.IsLeaf)
             {
+                before = i + 1 < branch.Count && branch.MinStarts[i + 1] <= last;
+                slot = i;
                 return Unsafe.As<Leaf>(child);
             }
 
