@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Reflection;
 using System.Runtime.Loader;
 using IntervalNotifier.Benchmarks.B2_Walk;
+using IntervalNotifier.Benchmarks.B3_IntervalTree;
 using IntervalNotifier.Benchmarks.Baselines;
 using IntervalNotifier.Collections;
 
@@ -28,7 +29,10 @@ internal static class PairedBuilds
           --mode        single | own | pooled | floor: N protocol-only devices on one range (the per-device suite's
                         invalidators); hit0 | hit1: 1,000 random small subscriptions, 4,096 whole-space ranges
                         hitting 0 or 1 of them (the fixed-cost suite's); tree:random:N | tree:nested:N: B3's overlap
-                        query on the index alone (IntervalTree<T>, N intervals, 16,384 whole-space ranges).
+                        query on the index alone (IntervalTree<T>, N intervals, 16,384 whole-space ranges);
+                        tree-mutate:random:N | tree-mutate:nested:N: B3's mutate (insert, query, remove, query);
+                        avl:…, avl-mutate:…, sorted:…: the same on B3's baselines (the old AVL tree, the sorted
+                        array), to set against the tree in one process (e.g. tree:random:1000|sorted:random:1000).
                         MODE_A|MODE_B runs a different mode per side (e.g. own|pooled in one build). Default: pooled
           --devices     N, default 64
           --seconds     how long to alternate, default 12
@@ -115,7 +119,7 @@ internal static class PairedBuilds
         slices[0].Sort();
         slices[1].Sort();
         ratios.Sort();
-        string what = modes[0] is "hit0" or "hit1" ? "1,000 subscriptions" : modes[0].StartsWith("tree:", StringComparison.Ordinal) ? "index alone" : $"{devices} devices";
+        string what = modes[0] is "hit0" or "hit1" ? "1,000 subscriptions" : modes[0].StartsWith("tree", StringComparison.Ordinal) ? "index alone" : $"{devices} devices";
         Console.WriteLine($"{modes[0]} | {modes[1]}, {what}, {ratios.Count} slice pairs of {SliceInvalidations} invalidations (or queries)");
         Console.WriteLine($"  A {Describe(slices[0], "F1")} ns   ({args[0]})");
         Console.WriteLine($"  B {Describe(slices[1], "F1")} ns   ({args[1]})");
@@ -146,21 +150,51 @@ internal static class PairedWorkload
     private static IntervalTree<object>? s_tree;
     private static (ulong Start, ulong Last)[] s_treeQueries = [];
     private static int s_next;
+    private static bool s_mutate;
+    private static (ulong Start, ulong Last, int Id)[] s_extra = [];
+    private static readonly object s_payload = new();
+    private static bool s_isIndex;
+    private static AvlIntervalTree<IntervalTreeBenchmarks.AvlNode>? s_avl;
+    private static IntervalTreeBenchmarks.AvlNode[] s_avlExtra = [];
+    private static SortedArrayIntervals? s_sorted;
 
     internal static void Setup(string mode, int devices)
     {
         var space = new AddressSpace();
-        if (mode.Split(':') is ["tree", var dataset, var size])
+        if (mode.Split(':') is [var index and ("tree" or "tree-mutate" or "avl" or "avl-mutate" or "sorted"), var dataset, var size])
         {
+            s_mutate = index.EndsWith("-mutate", StringComparison.Ordinal);
             int n = int.Parse(size, CultureInfo.InvariantCulture);
-            var tree = new IntervalTree<object>();
-            foreach ((ulong start, ulong last, int _) in dataset == "nested" ? Workloads.Nested(n) : Workloads.RandomSmall(n))
+            (ulong Start, ulong Last, int Id)[] intervals = dataset == "nested" ? Workloads.Nested(n) : Workloads.RandomSmall(n);
+            if (index.StartsWith("avl", StringComparison.Ordinal))
             {
-                tree.Insert(start, last, new object());
+                var avl = new AvlIntervalTree<IntervalTreeBenchmarks.AvlNode>();
+                foreach ((ulong start, ulong last, int id) in intervals)
+                {
+                    avl.Insert(new IntervalTreeBenchmarks.AvlNode(start, last, id));
+                }
+
+                s_avl = avl;
+                s_avlExtra = [.. Workloads.Extra(n, 16_384, n).Select(e => new IntervalTreeBenchmarks.AvlNode(e.Start, e.Last, e.Id))];
+            }
+            else if (index == "sorted")
+            {
+                s_sorted = new SortedArrayIntervals(intervals);
+            }
+            else
+            {
+                var tree = new IntervalTree<object>();
+                foreach ((ulong start, ulong last, int _) in intervals)
+                {
+                    tree.Insert(start, last, new object());
+                }
+
+                s_tree = tree;
             }
 
-            s_tree = tree;
             s_treeQueries = Workloads.Queries(n, 16_384, 16);
+            s_extra = Workloads.Extra(n, 16_384, n);
+            s_isIndex = true;
             return;
         }
 
@@ -198,9 +232,9 @@ internal static class PairedWorkload
     // `count` invalidations (begin + end); the elapsed Stopwatch ticks.
     internal static long Run(int count)
     {
-        if (s_tree is { } tree)
+        if (s_isIndex)
         {
-            return RunQueries(tree, count);
+            return s_tree is { } tree ? RunQueries(tree, count) : RunBaselineQueries(count);
         }
 
         AddressSpace space = s_space!;
@@ -225,11 +259,65 @@ internal static class PairedWorkload
         for (int i = 0; i < count; i++)
         {
             (ulong start, ulong last) = queries[next];
+            if (s_mutate)
+            {
+                (ulong xs, ulong xl, int _) = s_extra[next];
+                IntervalTreeHandle handle = tree.Insert(xs, xl, s_payload);
+                foreach (object _ in tree.Overlapping(start, last))
+                {
+                    hits++;
+                }
+
+                tree.Remove(handle);
+            }
+
             next = (next + 1) & (queries.Length - 1);
             foreach (object _ in tree.Overlapping(start, last))
             {
                 hits++;
             }
+        }
+
+        long elapsed = Stopwatch.GetTimestamp() - started;
+        s_next = next;
+        GC.KeepAlive(hits);
+        return elapsed;
+    }
+
+    // The same on B3's baselines: the old AVL tree (query or mutate) or the sorted array (query).
+    private static long RunBaselineQueries(int count)
+    {
+        (ulong Start, ulong Last)[] queries = s_treeQueries;
+        int next = s_next;
+        long hits = 0;
+        long started = Stopwatch.GetTimestamp();
+        for (int i = 0; i < count; i++)
+        {
+            (ulong start, ulong last) = queries[next];
+            if (s_avl is { } avl)
+            {
+                if (s_mutate)
+                {
+                    avl.Insert(s_avlExtra[next]);
+                    foreach (IntervalTreeBenchmarks.AvlNode _ in avl.Overlapping(start, last))
+                    {
+                        hits++;
+                    }
+
+                    avl.Remove(s_avlExtra[next]);
+                }
+
+                foreach (IntervalTreeBenchmarks.AvlNode _ in avl.Overlapping(start, last))
+                {
+                    hits++;
+                }
+            }
+            else
+            {
+                hits += s_sorted!.CountOverlapping(start, last);
+            }
+
+            next = (next + 1) & (queries.Length - 1);
         }
 
         long elapsed = Stopwatch.GetTimestamp() - started;

@@ -11,7 +11,7 @@ public sealed partial class IntervalTree<T>
     {
         int i = Math.Max(ChildFor(branch, start, id), 0);
         Node child = branch.Children[i]!;
-        Node? right = child is Leaf leaf ? InsertInto(leaf, start, last, id, value) : InsertInto((Branch)child, start, last, id, value);
+        Node? right = child.IsLeaf ? InsertInto(AsLeaf(child), start, last, id, value) : InsertInto(AsBranch(child), start, last, id, value);
         if (i == 0 && start < branch.MinStarts[0])
         {
             // The new element is the smallest of child 0 (and stays in its left half if it split).
@@ -108,8 +108,9 @@ public sealed partial class IntervalTree<T>
 
     private bool RemoveFrom(Node node, ulong start, ulong id, out ulong removedLast)
     {
-        if (node is Leaf leaf)
+        if (node.IsLeaf)
         {
+            Leaf leaf = AsLeaf(node);
             int at = LowerBound(leaf, start, id);
             if (at == leaf.Count || leaf.Ids[at] != id || leaf.Starts[at] != start)
             {
@@ -122,7 +123,7 @@ public sealed partial class IntervalTree<T>
             return true;
         }
 
-        var branch = (Branch)node;
+        Branch branch = AsBranch(node);
         int i = ChildFor(branch, start, id);
         if (i < 0)
         {
@@ -157,7 +158,7 @@ public sealed partial class IntervalTree<T>
         return true;
     }
 
-    private int MinCount(Node node) => (node is Leaf ? _leafCapacity : _branchCapacity) / 2;
+    private int MinCount(Node node) => (node.IsLeaf ? _leafCapacity : _branchCapacity) / 2;
 
     // Child `i` of `branch` holds one less than half: borrow one from a sibling that has more
     // than half, or else merge it with a sibling (which then holds at most capacity - 1). The
@@ -196,34 +197,36 @@ public sealed partial class IntervalTree<T>
 
     private static void MoveLastToFront(Node from, Node to)
     {
-        if (from is Leaf source)
+        if (from.IsLeaf)
         {
-            var target = (Leaf)to;
+            Leaf source = AsLeaf(from);
+            Leaf target = AsLeaf(to);
             int last = source.Count - 1;
             InsertEntry(target, 0, source.Starts[last], source.Lasts[last], source.Ids[last], source.Values[last]);
             RemoveEntries(source, last, 1);
         }
         else
         {
-            var sourceBranch = (Branch)from;
+            Branch sourceBranch = AsBranch(from);
             int last = sourceBranch.Count - 1;
-            InsertChild((Branch)to, 0, sourceBranch.Children[last]!);
+            InsertChild(AsBranch(to), 0, sourceBranch.Children[last]!);
             RemoveChildren(sourceBranch, last, 1);
         }
     }
 
     private static void MoveFirstToBack(Node from, Node to)
     {
-        if (from is Leaf source)
+        if (from.IsLeaf)
         {
-            var target = (Leaf)to;
+            Leaf source = AsLeaf(from);
+            Leaf target = AsLeaf(to);
             InsertEntry(target, target.Count, source.Starts[0], source.Lasts[0], source.Ids[0], source.Values[0]);
             RemoveEntries(source, 0, 1);
         }
         else
         {
-            var sourceBranch = (Branch)from;
-            var target = (Branch)to;
+            Branch sourceBranch = AsBranch(from);
+            Branch target = AsBranch(to);
             InsertChild(target, target.Count, sourceBranch.Children[0]!);
             RemoveChildren(sourceBranch, 0, 1);
         }
@@ -232,9 +235,10 @@ public sealed partial class IntervalTree<T>
     // Moves everything of `right` to the end of `left`, its left sibling; `right` is then dropped.
     private static void Merge(Node left, Node right)
     {
-        if (left is Leaf target)
+        if (left.IsLeaf)
         {
-            var source = (Leaf)right;
+            Leaf target = AsLeaf(left);
+            Leaf source = AsLeaf(right);
             CopyEntries(source, 0, target, target.Count, source.Count);
             target.Count += source.Count;
             target.Next = source.Next;
@@ -245,8 +249,8 @@ public sealed partial class IntervalTree<T>
         }
         else
         {
-            var targetBranch = (Branch)left;
-            var source = (Branch)right;
+            Branch targetBranch = AsBranch(left);
+            Branch source = AsBranch(right);
             CopyChildren(source, 0, targetBranch, targetBranch.Count, source.Count);
             targetBranch.Count += source.Count;
         }

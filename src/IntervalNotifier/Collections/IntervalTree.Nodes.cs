@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -91,16 +92,32 @@ public sealed partial class IntervalTree<T>
     }
 
     // (start, id) of the smallest element under `node` (which must not be empty).
-    private static ulong MinStartOf(Node node) => node is Leaf leaf ? leaf.Starts[0] : ((Branch)node).MinStarts[0];
+    private static ulong MinStartOf(Node node) => node.IsLeaf ? AsLeaf(node).Starts[0] : AsBranch(node).MinStarts[0];
 
-    private static ulong MinIdOf(Node node) => node is Leaf leaf ? leaf.Ids[0] : ((Branch)node).MinIds[0];
+    private static ulong MinIdOf(Node node) => node.IsLeaf ? AsLeaf(node).Ids[0] : AsBranch(node).MinIds[0];
+
+    // The node as what its IsLeaf flag says it is, without a type test: in the shared code of a
+    // tree of references, `is Leaf` and a cast look up the exact nested type at run time.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Leaf AsLeaf(Node node)
+    {
+        Debug.Assert(node.IsLeaf, "a branch taken for a leaf");
+        return Unsafe.As<Leaf>(node);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Branch AsBranch(Node node)
+    {
+        Debug.Assert(!node.IsLeaf, "a leaf taken for a branch");
+        return Unsafe.As<Branch>(node);
+    }
 
     // The largest last under `node`: O(node's count).
     private static ulong MaxLastOf(Node node)
     {
-        ReadOnlySpan<ulong> lasts = node is Leaf leaf
-            ? ((ReadOnlySpan<ulong>)leaf.Lasts)[..leaf.Count]
-            : ((ReadOnlySpan<ulong>)((Branch)node).MaxLasts)[..node.Count];
+        ReadOnlySpan<ulong> lasts = node.IsLeaf
+            ? ((ReadOnlySpan<ulong>)AsLeaf(node).Lasts)[..node.Count]
+            : ((ReadOnlySpan<ulong>)AsBranch(node).MaxLasts)[..node.Count];
         ulong max = 0;
         foreach (ulong last in lasts)
         {

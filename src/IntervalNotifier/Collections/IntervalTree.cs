@@ -114,7 +114,7 @@ public sealed partial class IntervalTree<T> : IEnumerable<T>
 
         ulong id = NextId();
         Node root = _root ??= NewRootLeaf();
-        Node? right = root is Leaf leaf ? InsertInto(leaf, start, last, id, value) : InsertInto((Branch)root, start, last, id, value);
+        Node? right = root.IsLeaf ? InsertInto(AsLeaf(root), start, last, id, value) : InsertInto(AsBranch(root), start, last, id, value);
         if (right is not null)
         {
             var newRoot = new Branch();
@@ -189,8 +189,9 @@ public sealed partial class IntervalTree<T> : IEnumerable<T>
         }
 
         Node node = _root;
-        while (node is Branch branch)
+        while (!node.IsLeaf)
         {
+            Branch branch = AsBranch(node);
             int i = ChildFor(branch, handle.Start, handle.Id);
             if (i < 0)
             {
@@ -200,7 +201,7 @@ public sealed partial class IntervalTree<T> : IEnumerable<T>
             node = branch.Children[i]!;
         }
 
-        var leaf = (Leaf)node;
+        Leaf leaf = AsLeaf(node);
         int at = LowerBound(leaf, handle.Start, handle.Id);
         return at < leaf.Count && leaf.Ids[at] == handle.Id && leaf.Starts[at] == handle.Start;
     }
