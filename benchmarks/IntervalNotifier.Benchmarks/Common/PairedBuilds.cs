@@ -147,26 +147,32 @@ internal static class PairedWorkload
     private const int QueryCount = 4096;
     private static AddressSpace? s_space;
     private static InvalidationRange[] s_queries = [];
-    private static IntervalTree<object>? s_tree;
-    private static (ulong Start, ulong Last)[] s_treeQueries = [];
+    private static Func<int, long>? s_runIndex;
+    private static (ulong Start, ulong Last)[] s_indexQueries = [];
     private static int s_next;
     private static bool s_mutate;
-    private static (ulong Start, ulong Last, int Id)[] s_extra = [];
-    private static readonly object s_payload = new();
-    private static bool s_isIndex;
-    private static AvlIntervalTree<IntervalTreeBenchmarks.AvlNode>? s_avl;
-    private static IntervalTreeBenchmarks.AvlNode[] s_avlExtra = [];
-    private static SortedArrayIntervals? s_sorted;
+
+    // One of B3's indexes behind RunIndex's loop. The implementations are structs, so that the
+    // loop is compiled for each and calls none of them through the interface.
+    private interface IPairedIndex
+    {
+        long Query(ulong start, ulong last);
+
+        // Inserts extra interval `extra`, queries, removes it; the hits.
+        long Mutate(int extra, ulong start, ulong last);
+    }
 
     internal static void Setup(string mode, int devices)
     {
         var space = new AddressSpace();
-        if (mode.Split(':') is [var index and ("tree" or "tree-mutate" or "avl" or "avl-mutate" or "sorted"), var dataset, var size])
+        if (mode.Split(':') is [var kind and ("tree" or "tree-mutate" or "avl" or "avl-mutate" or "sorted"), var dataset, var size])
         {
-            s_mutate = index.EndsWith("-mutate", StringComparison.Ordinal);
+            s_mutate = kind.EndsWith("-mutate", StringComparison.Ordinal);
             int n = int.Parse(size, CultureInfo.InvariantCulture);
             (ulong Start, ulong Last, int Id)[] intervals = dataset == "nested" ? Workloads.Nested(n) : Workloads.RandomSmall(n);
-            if (index.StartsWith("avl", StringComparison.Ordinal))
+            (ulong Start, ulong Last, int Id)[] extra = Workloads.Extra(n, 16_384, n);
+            s_indexQueries = Workloads.Queries(n, 16_384, 16);
+            if (kind.StartsWith("avl", StringComparison.Ordinal))
             {
                 var avl = new AvlIntervalTree<IntervalTreeBenchmarks.AvlNode>();
                 foreach ((ulong start, ulong last, int id) in intervals)
@@ -174,12 +180,13 @@ internal static class PairedWorkload
                     avl.Insert(new IntervalTreeBenchmarks.AvlNode(start, last, id));
                 }
 
-                s_avl = avl;
-                s_avlExtra = [.. Workloads.Extra(n, 16_384, n).Select(e => new IntervalTreeBenchmarks.AvlNode(e.Start, e.Last, e.Id))];
+                var index = new AvlIndex(avl, [.. extra.Select(e => new IntervalTreeBenchmarks.AvlNode(e.Start, e.Last, e.Id))]);
+                s_runIndex = count => RunIndex(index, count);
             }
-            else if (index == "sorted")
+            else if (kind == "sorted")
             {
-                s_sorted = new SortedArrayIntervals(intervals);
+                var index = new SortedIndex(new SortedArrayIntervals(intervals));
+                s_runIndex = count => RunIndex(index, count);
             }
             else
             {
@@ -189,12 +196,10 @@ internal static class PairedWorkload
                     tree.Insert(start, last, new object());
                 }
 
-                s_tree = tree;
+                var index = new TreeIndex(tree, extra);
+                s_runIndex = count => RunIndex(index, count);
             }
 
-            s_treeQueries = Workloads.Queries(n, 16_384, 16);
-            s_extra = Workloads.Extra(n, 16_384, n);
-            s_isIndex = true;
             return;
         }
 
@@ -232,9 +237,9 @@ internal static class PairedWorkload
     // `count` invalidations (begin + end); the elapsed Stopwatch ticks.
     internal static long Run(int count)
     {
-        if (s_isIndex)
+        if (s_runIndex is { } runIndex)
         {
-            return s_tree is { } tree ? RunQueries(tree, count) : RunBaselineQueries(count);
+            return runIndex(count);
         }
 
         AddressSpace space = s_space!;
@@ -249,33 +254,26 @@ internal static class PairedWorkload
         return Stopwatch.GetTimestamp() - started;
     }
 
-    // `count` overlap queries on the index alone (B3's query), cycling through the ranges.
-    private static long RunQueries(IntervalTree<object> tree, int count)
+    // `count` overlap queries on an index alone (B3's query, or with s_mutate its mutate),
+    // cycling through the ranges.
+    private static long RunIndex<TIndex>(TIndex index, int count)
+        where TIndex : struct, IPairedIndex
     {
-        (ulong Start, ulong Last)[] queries = s_treeQueries;
+        (ulong Start, ulong Last)[] queries = s_indexQueries;
         int next = s_next;
+        bool mutate = s_mutate;
         long hits = 0;
         long started = Stopwatch.GetTimestamp();
         for (int i = 0; i < count; i++)
         {
             (ulong start, ulong last) = queries[next];
-            if (s_mutate)
+            if (mutate)
             {
-                (ulong xs, ulong xl, int _) = s_extra[next];
-                IntervalTreeHandle handle = tree.Insert(xs, xl, s_payload);
-                foreach (object _ in tree.Overlapping(start, last))
-                {
-                    hits++;
-                }
-
-                tree.Remove(handle);
+                hits += index.Mutate(next, start, last);
             }
 
+            hits += index.Query(start, last);
             next = (next + 1) & (queries.Length - 1);
-            foreach (object _ in tree.Overlapping(start, last))
-            {
-                hits++;
-            }
         }
 
         long elapsed = Stopwatch.GetTimestamp() - started;
@@ -284,45 +282,57 @@ internal static class PairedWorkload
         return elapsed;
     }
 
-    // The same on B3's baselines: the old AVL tree (query or mutate) or the sorted array (query).
-    private static long RunBaselineQueries(int count)
+    private readonly struct TreeIndex(IntervalTree<object> tree, (ulong Start, ulong Last, int Id)[] extra) : IPairedIndex
     {
-        (ulong Start, ulong Last)[] queries = s_treeQueries;
-        int next = s_next;
-        long hits = 0;
-        long started = Stopwatch.GetTimestamp();
-        for (int i = 0; i < count; i++)
+        private static readonly object Payload = new();
+
+        public long Query(ulong start, ulong last)
         {
-            (ulong start, ulong last) = queries[next];
-            if (s_avl is { } avl)
+            long hits = 0;
+            foreach (object _ in tree.Overlapping(start, last))
             {
-                if (s_mutate)
-                {
-                    avl.Insert(s_avlExtra[next]);
-                    foreach (IntervalTreeBenchmarks.AvlNode _ in avl.Overlapping(start, last))
-                    {
-                        hits++;
-                    }
-
-                    avl.Remove(s_avlExtra[next]);
-                }
-
-                foreach (IntervalTreeBenchmarks.AvlNode _ in avl.Overlapping(start, last))
-                {
-                    hits++;
-                }
-            }
-            else
-            {
-                hits += s_sorted!.CountOverlapping(start, last);
+                hits++;
             }
 
-            next = (next + 1) & (queries.Length - 1);
+            return hits;
         }
 
-        long elapsed = Stopwatch.GetTimestamp() - started;
-        s_next = next;
-        GC.KeepAlive(hits);
-        return elapsed;
+        public long Mutate(int extraIndex, ulong start, ulong last)
+        {
+            IntervalTreeHandle handle = tree.Insert(extra[extraIndex].Start, extra[extraIndex].Last, Payload);
+            long hits = Query(start, last);
+            tree.Remove(handle);
+            return hits;
+        }
+    }
+
+    private readonly struct AvlIndex(AvlIntervalTree<IntervalTreeBenchmarks.AvlNode> avl, IntervalTreeBenchmarks.AvlNode[] extra) : IPairedIndex
+    {
+        public long Query(ulong start, ulong last)
+        {
+            long hits = 0;
+            foreach (IntervalTreeBenchmarks.AvlNode _ in avl.Overlapping(start, last))
+            {
+                hits++;
+            }
+
+            return hits;
+        }
+
+        public long Mutate(int extraIndex, ulong start, ulong last)
+        {
+            avl.Insert(extra[extraIndex]);
+            long hits = Query(start, last);
+            avl.Remove(extra[extraIndex]);
+            return hits;
+        }
+    }
+
+    // The sorted array's mutations are O(n) (B3 measures them in BenchmarkDotNet); here, queries only.
+    private readonly struct SortedIndex(SortedArrayIntervals sorted) : IPairedIndex
+    {
+        public long Query(ulong start, ulong last) => sorted.CountOverlapping(start, last);
+
+        public long Mutate(int extraIndex, ulong start, ulong last) => throw new NotSupportedException("sorted-mutate is not a paired mode");
     }
 }

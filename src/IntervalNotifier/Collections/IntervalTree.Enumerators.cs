@@ -244,11 +244,11 @@ public sealed partial class IntervalTree<T>
                     return WalkOver;
                 }
 
-                // Every entry starts at or before the query's last when the leaf's next sibling does.
+                // Every entry starts at or before the query's last when the leaf's next sibling
+                // (at slot _slotPlusOne of its parent) does.
                 leaf = next;
                 parent = leaf.Parent!;
-                int slot = _slotPlusOne - 1;
-                if (slot + 1 >= parent.Count || parent.MinStarts[slot + 1] > _last)
+                if (_slotPlusOne >= parent.Count || parent.MinStarts[_slotPlusOne] > _last)
                 {
                     _chunk = 0;
                     return ScanFromStart;

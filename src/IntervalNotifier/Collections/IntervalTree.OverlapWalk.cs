@@ -70,22 +70,7 @@ public sealed partial class IntervalTree<T>
         ulong reach = 0;
         for (int chunk = 0; chunk < count; chunk += 8)
         {
-            ulong below;
-            if (Vector256.IsHardwareAccelerated)
-            {
-                Vector256<ulong> r = Vector256.Create(start);
-                below = Vector256.GreaterThan(r, Vector256.LoadUnsafe(ref lasts, (nuint)chunk)).ExtractMostSignificantBits()
-                    | (Vector256.GreaterThan(r, Vector256.LoadUnsafe(ref lasts, (nuint)chunk + 4)).ExtractMostSignificantBits() << 4);
-            }
-            else
-            {
-                below = 0;
-                for (int i = 0; i < 8; i++)
-                {
-                    below |= (Unsafe.Add(ref lasts, chunk + i) < start ? 1UL : 0) << i;
-                }
-            }
-
+            ulong below = Vector256.IsHardwareAccelerated ? Below256(ref lasts, chunk, start) : BelowScalar(ref lasts, chunk, start);
             reach |= (~below & 0xFF) << chunk;
         }
 
@@ -107,28 +92,43 @@ public sealed partial class IntervalTree<T>
     internal static ulong ScanChunk256(ref ulong starts, ref ulong lasts, int chunk, ulong start, ulong last, out ulong after)
     {
         Vector256<ulong> q = Vector256.Create(last);
-        Vector256<ulong> r = Vector256.Create(start);
         after = Vector256.GreaterThan(Vector256.LoadUnsafe(ref starts, (nuint)chunk), q).ExtractMostSignificantBits()
             | (Vector256.GreaterThan(Vector256.LoadUnsafe(ref starts, (nuint)chunk + 4), q).ExtractMostSignificantBits() << 4);
 
-        // last >= start as "not start > last": one compare where an unsigned >= takes two (AVX2
-        // has neither; each is a biased signed compare), measured cheaper.
-        ulong below = Vector256.GreaterThan(r, Vector256.LoadUnsafe(ref lasts, (nuint)chunk)).ExtractMostSignificantBits()
-            | (Vector256.GreaterThan(r, Vector256.LoadUnsafe(ref lasts, (nuint)chunk + 4)).ExtractMostSignificantBits() << 4);
-        return ~below & 0xFF;
+        return ~Below256(ref lasts, chunk, start) & 0xFF;
     }
 
     internal static ulong ScanChunkScalar(ref ulong starts, ref ulong lasts, int chunk, ulong start, ulong last, out ulong after)
     {
         after = 0;
-        ulong reach = 0;
         for (int i = 0; i < 8; i++)
         {
             after |= (Unsafe.Add(ref starts, chunk + i) > last ? 1UL : 0) << i;
-            reach |= (Unsafe.Add(ref lasts, chunk + i) >= start ? 1UL : 0) << i;
         }
 
-        return reach;
+        return ~BelowScalar(ref lasts, chunk, start) & 0xFF;
+    }
+
+    // One bit per slot of [chunk, chunk + 8) whose last is below `start` (the scans' and
+    // ReachMask's test, negated). last >= start as "not start > last": one compare where an
+    // unsigned >= takes two (AVX2 has neither; each is a biased signed compare), measured cheaper.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong Below256(ref ulong lasts, int chunk, ulong start)
+    {
+        Vector256<ulong> r = Vector256.Create(start);
+        return Vector256.GreaterThan(r, Vector256.LoadUnsafe(ref lasts, (nuint)chunk)).ExtractMostSignificantBits()
+            | (Vector256.GreaterThan(r, Vector256.LoadUnsafe(ref lasts, (nuint)chunk + 4)).ExtractMostSignificantBits() << 4);
+    }
+
+    private static ulong BelowScalar(ref ulong lasts, int chunk, ulong start)
+    {
+        ulong below = 0;
+        for (int i = 0; i < 8; i++)
+        {
+            below |= (Unsafe.Add(ref lasts, chunk + i) < start ? 1UL : 0) << i;
+        }
+
+        return below;
     }
 
     // A hint to bring the line at `at` into every cache level; no effect on the result (a stale
