@@ -27,14 +27,17 @@ internal static class PairedBuilds
           DIR_A, DIR_B  directories holding an IntervalNotifier.dll (e.g. src/IntervalNotifier/bin/Release/net10.0
                         of two worktrees); the same directory twice is an A/A run
           --mode        single | own | pooled | floor: N protocol-only devices on one range (the per-device suite's
-                        invalidators); hit0 | hit1: 1,000 random small subscriptions, 4,096 whole-space ranges
+                        invalidators); async | async-here: N asynchronous protocol-only devices whose finishes
+                        are pending until a second thread (async) or the invalidating thread after the begin
+                        (async-here) completes them, begun with BeginInvalidationAsync; async-own: as async, with records of the
+                        devices' own (no pool); hit0 | hit1: 1,000 random small subscriptions, 4,096 whole-space ranges
                         hitting 0 or 1 of them (the fixed-cost suite's); tree:random:N | tree:nested:N: B3's overlap
                         query on the index alone (IntervalTree<T>, N intervals, 16,384 whole-space ranges);
                         tree-mutate:random:N | tree-mutate:nested:N: B3's mutate (insert, query, remove, query);
                         avl:…, avl-mutate:…, sorted:…: the same on B3's baselines (the old AVL tree, the sorted
                         array), to set against the tree in one process (e.g. tree:random:1000|sorted:random:1000).
                         MODE_A|MODE_B runs a different mode per side (e.g. own|pooled in one build). Default: pooled
-          --devices     N, default 64
+          --devices     N or N_A|N_B (a slope: e.g. --mode async --devices 1|64), default 64
           --seconds     how long to alternate, default 12
         """;
 
@@ -49,7 +52,7 @@ internal static class PairedBuilds
         }
 
         string[] modes = ["pooled", "pooled"];
-        int devices = 64;
+        int[] devices = [64, 64];
         double seconds = 12;
         for (int i = 2; i < args.Length; i += 2)
         {
@@ -66,7 +69,9 @@ internal static class PairedBuilds
                     modes = value.Split('|') is [var a, var b] ? [a, b] : [value, value];
                     break;
                 case "--devices":
-                    devices = int.Parse(value, CultureInfo.InvariantCulture);
+                    devices = value.Split('|') is [var da, var db]
+                        ? [int.Parse(da, CultureInfo.InvariantCulture), int.Parse(db, CultureInfo.InvariantCulture)]
+                        : [int.Parse(value, CultureInfo.InvariantCulture), int.Parse(value, CultureInfo.InvariantCulture)];
                     break;
                 case "--seconds":
                     seconds = double.Parse(value, CultureInfo.InvariantCulture);
@@ -90,7 +95,7 @@ internal static class PairedBuilds
 
             Assembly copy = new BuildContext(dir).LoadFromAssemblyPath(typeof(PairedBuilds).Assembly.Location);
             Type workload = copy.GetType(typeof(PairedWorkload).FullName!, throwOnError: true)!;
-            workload.GetMethod(nameof(PairedWorkload.Setup), BindingFlags.Static | BindingFlags.NonPublic)!.Invoke(null, [modes[k], devices]);
+            workload.GetMethod(nameof(PairedWorkload.Setup), BindingFlags.Static | BindingFlags.NonPublic)!.Invoke(null, [modes[k], devices[k]]);
             runs[k] = workload.GetMethod(nameof(PairedWorkload.Run), BindingFlags.Static | BindingFlags.NonPublic)!.CreateDelegate<Func<int, long>>();
         }
 
@@ -119,11 +124,18 @@ internal static class PairedBuilds
         slices[0].Sort();
         slices[1].Sort();
         ratios.Sort();
-        string what = modes[0] is "hit0" or "hit1" ? "1,000 subscriptions" : modes[0].StartsWith("tree", StringComparison.Ordinal) ? "index alone" : $"{devices} devices";
+        string what = modes[0] is "hit0" or "hit1" ? "1,000 subscriptions" : modes[0].StartsWith("tree", StringComparison.Ordinal) ? "index alone" : devices[0] == devices[1] ? $"{devices[0]} devices" : $"{devices[0]} | {devices[1]} devices";
         Console.WriteLine($"{modes[0]} | {modes[1]}, {what}, {ratios.Count} slice pairs of {SliceInvalidations} invalidations (or queries)");
         Console.WriteLine($"  A {Describe(slices[0], "F1")} ns   ({args[0]})");
         Console.WriteLine($"  B {Describe(slices[1], "F1")} ns   ({args[1]})");
         Console.WriteLine($"  paired B / A: {Describe(ratios, "F3")}");
+        if (devices[0] != devices[1])
+        {
+            double slope = (Quantile(slices[1], 0.5) - Quantile(slices[0], 0.5)) / (devices[1] - devices[0]);
+            double firstQuartileSlope = (Quantile(slices[1], 0.25) - Quantile(slices[0], 0.25)) / (devices[1] - devices[0]);
+            Console.WriteLine($"  slope (B - A) / (N_B - N_A): {slope.ToString("F1", CultureInfo.InvariantCulture)} ns per device (first quartiles: {firstQuartileSlope.ToString("F1", CultureInfo.InvariantCulture)})");
+        }
+
         return 0;
     }
 
@@ -151,6 +163,8 @@ internal static class PairedWorkload
     private static (ulong Start, ulong Last)[] s_indexQueries = [];
     private static int s_next;
     private static bool s_mutate;
+    private static FinishCompleter? s_completer;
+    private static bool s_completeHere;
 
     // One of B3's indexes behind RunIndex's loop. The implementations are structs, so that the
     // loop is compiled for each and calls none of them through the interface.
@@ -213,6 +227,18 @@ internal static class PairedWorkload
                 space.SubscribeInclusive(start, last, setSequence);
             }
         }
+        else if (mode is "async" or "async-here" or "async-own")
+        {
+            FinishRecordPool<PendingFinishRecord>? pool = mode == "async-own" ? null : new FinishRecordPool<PendingFinishRecord>(devices);
+            s_completer = new FinishCompleter(devices);
+            s_completeHere = mode == "async-here";
+            for (int i = 0; i < devices; i++)
+            {
+                space.Subscribe(0, 4096, new PendingAsyncInvalidator(pool, s_completer));
+            }
+
+            s_queries = [new InvalidationRange(0, 4096)];
+        }
         else
         {
             var pool = new FinishRecordPool<FinishRecord>(devices);
@@ -242,6 +268,11 @@ internal static class PairedWorkload
             return runIndex(count);
         }
 
+        if (s_completer is { } completer)
+        {
+            return RunAsync(completer, count);
+        }
+
         AddressSpace space = s_space!;
         InvalidationRange[] queries = s_queries;
         int mask = queries.Length == 1 ? 0 : QueryCount - 1;
@@ -252,6 +283,35 @@ internal static class PairedWorkload
         }
 
         return Stopwatch.GetTimestamp() - started;
+    }
+
+    // `count` asynchronous invalidations (begin, completion of every finish, end): the finishes
+    // are completed by the completer's thread once the begin has returned, or by this thread.
+    private static long RunAsync(FinishCompleter completer, int count)
+    {
+        AddressSpace space = s_space!;
+        InvalidationRange range = s_queries[0];
+        completer.Awake = !s_completeHere;
+        long started = Stopwatch.GetTimestamp();
+        for (int i = 0; i < count; i++)
+        {
+            ValueTask<InvalidationScope> begin = space.BeginInvalidationAsync(range);
+            if (s_completeHere)
+            {
+                completer.CompleteHere();
+            }
+            else
+            {
+                completer.ReleaseAndWait();
+            }
+
+            // Completed: its last finish concluded it.
+            (begin.IsCompleted ? begin.Result : throw new InvalidOperationException("the begin has not completed")).Dispose();
+        }
+
+        long elapsed = Stopwatch.GetTimestamp() - started;
+        completer.Awake = false;
+        return elapsed;
     }
 
     // `count` overlap queries on an index alone (B3's query, or with s_mutate its mutate),

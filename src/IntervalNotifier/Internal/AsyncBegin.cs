@@ -13,10 +13,13 @@ namespace IntervalNotifier.Internal;
 /// so that an asynchronous begin allocates nothing in steady state.
 /// </summary>
 /// <remarks>
-/// A pending count starts at one for the call phase (so that finishes completing while later
-/// ones are still being called cannot conclude early): each pending finish adds one and its
-/// continuation removes it; whoever takes the count to zero concludes. Exceptions from
-/// continuations, which run on any thread, are collected under <see cref="_gate"/>.
+/// A pending count starts at <see cref="CallPhase"/> for the call phase, so that finishes
+/// completing while later ones are still being called cannot conclude early: each pending
+/// finish's continuation removes one, and the call phase, at its end, adds the number it watched
+/// and removes its own <see cref="CallPhase"/> in one atomic addition (so watching a finish costs
+/// no atomic operation of its own). Whoever takes the count to zero concludes: during the call
+/// phase it stays above <see cref="CallPhase"/> minus the finishes watched, far from zero.
+/// Exceptions from continuations, which run on any thread, are collected under <see cref="_gate"/>.
 /// </remarks>
 internal sealed class AsyncBegin : IValueTaskSource<InvalidationScope>, IListNode<AsyncBegin>
 {
@@ -27,6 +30,10 @@ internal sealed class AsyncBegin : IValueTaskSource<InvalidationScope>, IListNod
     private ListLinks<AsyncBegin> _links;
     private int _used;
     private int _pending;
+
+    // The call phase's share of the pending count: larger than any number of finishes one begin
+    // can watch (each needs a slot object).
+    private const int CallPhase = 1 << 30;
 
     // What the conclusion needs; written by the call phase before it releases its count.
     private Bracket? _bracket;
@@ -47,15 +54,15 @@ internal sealed class AsyncBegin : IValueTaskSource<InvalidationScope>, IListNod
 
     static ref ListLinks<AsyncBegin> IListNode<AsyncBegin>.LinksOf(AsyncBegin node) => ref node._links;
 
-    /// <summary>Starts a use: one count for the call phase.</summary>
-    internal void Start() => _pending = 1;
+    /// <summary>Starts a use: the call phase's count.</summary>
+    internal void Start() => _pending = CallPhase;
 
     /// <summary>Watches a finish that has not completed: its record goes back, and its exception is collected, when it does.</summary>
     /// <remarks>
     /// Throws, watching nothing, when the task refuses the continuation (a source that is
     /// already watched, or a stale token: a device bug); the caller then treats the finish as
-    /// faulted with that exception. The call phase's own count keeps the begin from concluding
-    /// meanwhile, so undoing this finish's count cannot conclude it.
+    /// faulted with that exception. A watched finish may complete, and its continuation remove
+    /// its count, before this returns: the call phase's count keeps the begin from concluding.
     /// </remarks>
     internal void Track(FinishRecord record, IFinishRecordPool? pool, ValueTask finish)
     {
@@ -64,19 +71,18 @@ internal sealed class AsyncBegin : IValueTaskSource<InvalidationScope>, IListNod
             _slots.Add(new PendingFinish(this));
         }
 
-        PendingFinish slot = _slots[_used++];
-        Interlocked.Increment(ref _pending);
+        PendingFinish slot = _slots[_used];
         try
         {
             slot.Watch(record, pool, finish);
         }
         catch
         {
-            slot.Clear();
-            _used--;
-            Interlocked.Decrement(ref _pending);
+            slot.Clear(); // not watched: no continuation will remove a count for it
             throw;
         }
+
+        _used++; // counted into the pending count at the end of the call phase
     }
 
     /// <summary>
@@ -96,7 +102,7 @@ internal sealed class AsyncBegin : IValueTaskSource<InvalidationScope>, IListNod
             _report.Add(in report);
         }
 
-        return Interlocked.Decrement(ref _pending) == 0;
+        return Interlocked.Add(ref _pending, _used - CallPhase) == 0;
     }
 
     /// <summary>The begin's outcome once every finish has completed: the counts and every exception.</summary>
@@ -161,7 +167,6 @@ internal sealed class AsyncBegin : IValueTaskSource<InvalidationScope>, IListNod
             }
         }
 
-        slot.Clear();
         if (Interlocked.Decrement(ref _pending) == 0)
         {
             Conclude();
@@ -197,6 +202,11 @@ internal sealed class AsyncBegin : IValueTaskSource<InvalidationScope>, IListNod
     internal void ResetForReuse()
     {
         _core.Reset();
+        for (int i = 0; i < _used; i++)
+        {
+            _slots[i].Clear();
+        }
+
         _used = 0;
         _bracket = null;
         _errors = default;

@@ -4,13 +4,28 @@ using System.Runtime.CompilerServices;
 
 namespace IntervalNotifier;
 
-// The slow rent: the calling thread's cache is empty (or frozen by a stealer). It takes a record
-// from the shared pool, or else from the other threads' caches, and fails only when every record
-// is out. The steal protocol is explained in RecordCache.
+// The slow rent: the calling thread's cache is empty (or frozen by a stealer). It takes the
+// records returned on other threads, or a record from the shared pool, or else records from the
+// other threads' caches, and fails only when every record is out. The steal protocol is explained in RecordCache.
 public sealed partial class FinishRecordPool<T>
 {
     private bool RentSlow(RecordCache cache, [NotNullWhen(true)] out T? record)
     {
+        if (!_returned.IsEmpty)
+        {
+            lock (_caches)
+            {
+                AssertInvariants();
+
+                // Under the lock no stealer touches this thread's cache: plain pushes and pops.
+                if (cache.Count != 0 || TakeReturned(cache))
+                {
+                    T popped = Unsafe.As<T>(cache.Items[--cache.Count].Record)!;
+                    return Lend(cache, popped, out record);
+                }
+            }
+        }
+
         bool fromShared = TryTakeShared();
         if (!fromShared)
         {
@@ -66,6 +81,40 @@ public sealed partial class FinishRecordPool<T>
         return false;
     }
 
+    // Moves the stack of records returned on other threads into `cache` (the calling thread's),
+    // releasing their holds; what does not fit goes to the shared pool. Under the lock, so that
+    // a stealer sees every record on the stack or in a cache. Whether any was moved.
+    private bool TakeReturned(RecordCache cache)
+    {
+        Debug.Assert(Monitor.IsEntered(_caches) && cache.Owner == Thread.CurrentThread);
+        FinishRecord? next = _returned.TakeAll();
+        bool any = next is not null;
+        int spilled = 0;
+        while (next is not null)
+        {
+            FinishRecord record = next;
+            next = record._next;
+            record._next = null;
+            record.ReleaseHold(); // rentable from here on
+            if (cache.Count < cache.Items.Length)
+            {
+                cache.Items[cache.Count++].Record = record;
+            }
+            else
+            {
+                _shared.Return(Unsafe.As<T>(record)); // only this pool's records are on its stack
+                spilled++;
+            }
+        }
+
+        if (spilled != 0)
+        {
+            Interlocked.Add(ref _available, spilled);
+        }
+
+        return any;
+    }
+
     // Moves free records of other threads' caches into `cache` (empty, the calling thread's):
     // all of an ended thread's, half of a live one's (at least one). Freezes every other cache
     // first, so that — with the lock held and no cache able to change — "no record in any cache
@@ -75,6 +124,11 @@ public sealed partial class FinishRecordPool<T>
     {
         Debug.Assert(Monitor.IsEntered(_caches) && cache.Count == 0 && cache.Owner == Thread.CurrentThread);
         fromShared = false;
+        if (TakeReturned(cache))
+        {
+            return true; // records returned on other threads meanwhile: no cache needs freezing
+        }
+
         bool othersLive = false;
         foreach (RecordCache other in _caches)
         {

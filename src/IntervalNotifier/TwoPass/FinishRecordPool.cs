@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
+using IntervalNotifier.Collections;
 using IntervalNotifier.Diagnostics;
 using Microsoft.Extensions.ObjectPool;
 
@@ -96,6 +97,15 @@ public sealed partial class FinishRecordPool<[DynamicallyAccessedMembers(Dynamic
     // The part of Rented that no listed cache counts: minus the returns on threads without a
     // cache, plus the counts of ended threads' caches dropped from the list.
     private int _rentedOutsideCaches;
+
+    // Records returned on a thread other than the one that rented them (an asynchronous finish's
+    // continuation, say): a lock-free stack linked by the records' finish-list link, so that such
+    // a return is one compare-and-swap, not a trip through the shared pool's queue and its
+    // counters. They stay held (by the hold their return had) until a rent moves the whole stack
+    // into its cache — under the pool's lock, so that a rent deciding whether every record is out
+    // finds each free record on the stack or in a cache, never between the two — so nothing can
+    // link one meanwhile.
+    private TreiberStackCore<FinishRecord, FinishRecord.Link> _returned;
 
     /// <summary>Creates a pool of <paramref name="capacity"/> records made by their public parameterless constructor, all allocated now.</summary>
     /// <param name="capacity">The most records that may be rented at once; at least 1.</param>
@@ -281,8 +291,9 @@ public sealed partial class FinishRecordPool<[DynamicallyAccessedMembers(Dynamic
     }
 
     // Resets a held record and puts it where it can be rented again: the calling thread's
-    // cache, or — when that is full, or when another thread rented it (so that records do not
-    // gather in the caches of threads that never rent) — the shared pool.
+    // cache if that thread rented it; the stack of returned records if another thread did (so
+    // that records do not gather in the caches of threads that never rent); the shared pool when
+    // the cache is full.
     private void ReturnHeld(T record, Thread? callingThread)
     {
         RecordCache? cache = FindCache(callingThread);
@@ -312,15 +323,22 @@ public sealed partial class FinishRecordPool<[DynamicallyAccessedMembers(Dynamic
         // one): no record is ever lost. The hold ends just before the record becomes rentable,
         // so nothing can link it while it is on its way.
         record.Subscription = null;
-        record._next = null;
-        record.ReleaseHold();
-        if (!reusable)
+        if (reusable && (cache is null || record._rentThread != cache.OwnerId))
         {
-            Interlocked.Increment(ref _available); // the shared pool creates a new one when needed
+            _returned.Push(record); // still held: the rent that takes it from the stack releases it
         }
-        else if (cache is null || record._rentThread != cache.OwnerId || !TryPush(cache, record))
+        else
         {
-            ReturnToShared(record);
+            record._next = null;
+            record.ReleaseHold();
+            if (!reusable)
+            {
+                Interlocked.Increment(ref _available); // the shared pool creates a new one when needed
+            }
+            else if (!TryPush(cache!, record))
+            {
+                ReturnToShared(record);
+            }
         }
 
         if (resetFailure is not null)
