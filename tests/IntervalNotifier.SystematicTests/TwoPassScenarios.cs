@@ -252,6 +252,74 @@ public sealed class TwoPassScenarios(ITestOutputHelper output)
     public void S6_PoolSteal_RentsReachRecordsInLiveAndParkedThreadsCaches_NeverTwice(uint seed) =>
         Systematic.AssertNoBug(PoolSteal, seed, output, raceChecking: true);
 
+    // g. The pool's stack of records returned on other threads (an asynchronous finish's
+    //    continuation returns records it did not rent). One thread rents all three records of a
+    //    pool, another returns them (onto the stack); then two threads with empty caches rent at
+    //    once. The first to find the stack moves it into its cache, the other must still find a
+    //    record — on the stack or in that cache, never between the two — since two of three at
+    //    most are out. With `plantBug`, the stack is taken before the pool's lock: the other rent
+    //    can then see no record anywhere and fail.
+    private static Func<Task> PoolReturnedStack(bool plantBug) => async () =>
+    {
+        var pool = new FinishRecordPool<Record>(3) { PlantedTakesReturnedOutsideLock = plantBug };
+        var held = new Held(pool.Capacity);
+        List<Record> rented = await Task.Run(() =>
+        {
+            var all = new List<Record>();
+            while (pool.TryRent(out Record? r))
+            {
+                all.Add(r);
+            }
+
+            return all;
+        });
+        Specification.Assert(rented.Count == 3, $"{rented.Count} of three records rented from a full pool");
+        await Task.Run(() => rented.ForEach(pool.Return)); // on a thread that never rented: onto the stack
+
+        Record RentOne(int owner)
+        {
+            Specification.Assert(pool.TryRent(out Record? r), "a rent failed with at most one other record out");
+            held.Take();
+            Specification.Assert(Interlocked.CompareExchange(ref r!.Owner, owner, 0) == 0, "a rented record is held by another owner");
+            return r;
+        }
+
+        Task<Record> first = Task.Run(() => RentOne(1));
+        Task<Record> second = Task.Run(() => RentOne(2));
+        Record a = await first;
+        Record b = await second;
+        Specification.Assert(!ReferenceEquals(a, b), "one record rented twice");
+        foreach (Record r in new[] { a, b })
+        {
+            r.Owner = 0;
+            held.Give();
+            pool.Return(r);
+        }
+
+        Specification.Assert(pool.Rented == 0, $"{pool.Rented} records not returned");
+        await Task.Run(() =>
+        {
+            var all = new List<Record>();
+            while (pool.TryRent(out Record? r))
+            {
+                all.Add(r);
+            }
+
+            Specification.Assert(all.Distinct().Count() == 3, $"{all.Distinct().Count()} distinct records rentable of three");
+            all.ForEach(pool.Return);
+        });
+    };
+
+    [Theory]
+    [MemberData(nameof(Systematic.Seeds), MemberType = typeof(Systematic))]
+    public void S6_PoolReturnedStack_RentsRacingTheMoveOfReturnedRecords_FindEveryFreeRecord(uint seed) =>
+        Systematic.AssertNoBug(PoolReturnedStack(plantBug: false), seed, output);
+
+    [Theory]
+    [MemberData(nameof(Systematic.Seeds), MemberType = typeof(Systematic))]
+    public void S6_PoolReturnedStack_PlantedBug_TheStackTakenOutsideTheLock_IsFound(uint seed) =>
+        Systematic.AssertFindsBug(PoolReturnedStack(plantBug: true), seed, output);
+
     private sealed class Item(int id) : TreiberStackNode<Item>
     {
         public int Id { get; } = id;

@@ -13,12 +13,14 @@ public sealed partial class FinishRecordPool<T>
     {
         if (!_returned.IsEmpty)
         {
+            FinishRecord? takenEarly = PlantedTakesReturnedOutsideLock ? _returned.TakeAll() : null;
             lock (_caches)
             {
                 AssertInvariants();
 
                 // Under the lock no stealer touches this thread's cache: plain pushes and pops.
-                if (cache.Count != 0 || TakeReturned(cache))
+                TakeReturned(cache, takenEarly);
+                if (cache.Count != 0)
                 {
                     T popped = Unsafe.As<T>(cache.Items[--cache.Count].Record)!;
                     return Lend(cache, popped, out record);
@@ -84,10 +86,10 @@ public sealed partial class FinishRecordPool<T>
     // Moves the stack of records returned on other threads into `cache` (the calling thread's),
     // releasing their holds; what does not fit goes to the shared pool. Under the lock, so that
     // a stealer sees every record on the stack or in a cache. Whether any was moved.
-    private bool TakeReturned(RecordCache cache)
+    private bool TakeReturned(RecordCache cache, FinishRecord? takenEarly = null)
     {
         Debug.Assert(Monitor.IsEntered(_caches) && cache.Owner == Thread.CurrentThread);
-        FinishRecord? next = _returned.TakeAll();
+        FinishRecord? next = takenEarly ?? _returned.TakeAll();
         bool any = next is not null;
         int spilled = 0;
         while (next is not null)

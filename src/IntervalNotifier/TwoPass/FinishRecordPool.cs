@@ -107,6 +107,13 @@ public sealed partial class FinishRecordPool<[DynamicallyAccessedMembers(Dynamic
     // link one meanwhile.
     private TreiberStackCore<FinishRecord, FinishRecord.Link> _returned;
 
+    /// <summary>
+    /// A bug planted by the systematic tests, to show that their scenario finds it: a slow rent
+    /// takes the stack of returned records before it takes the lock, so a rent deciding meanwhile
+    /// whether every record is out finds them in no place. <see langword="false"/> elsewhere.
+    /// </summary>
+    internal bool PlantedTakesReturnedOutsideLock { get; init; }
+
     /// <summary>Creates a pool of <paramref name="capacity"/> records made by their public parameterless constructor, all allocated now.</summary>
     /// <param name="capacity">The most records that may be rented at once; at least 1.</param>
     /// <param name="faults">Which takes fail on purpose; <see langword="null"/> or <see cref="AllocationFaults.None"/> for none.</param>

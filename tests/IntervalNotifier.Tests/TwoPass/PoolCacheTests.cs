@@ -132,7 +132,7 @@ public sealed class PoolCacheTests
     }
 
     // Asynchronous finishes complete on thread-pool threads, which return records they never
-    // rented: such a return goes to the shared pool, and the thread gets no cache.
+    // rented: such a return goes to the pool's stack of returned records, and the thread gets no cache.
     [Fact]
     public void AReturnOnAThreadThatNeverRented_MakesNoCache_AndRentedStaysExact()
     {
@@ -160,6 +160,127 @@ public sealed class PoolCacheTests
         Assert.Contains(record, all); // itself, not one made in its place
         Assert.Equal(4, made);
         Assert.Equal(4, pool.Rented);
+        all.ForEach(pool.Return);
+        Assert.Equal(0, pool.Rented);
+    }
+
+    // Returns on another thread go to the pool's stack of returned records, not to the shared
+    // part: the renter's next rent moves the whole stack into its own cache at once.
+    [Fact]
+    public void ReturnsOnAnotherThread_ComeBackToTheRentersCache_WithoutTheSharedPool()
+    {
+        var pool = new FinishRecordPool<DeviceRecord>(8);
+        var rented = new List<DeviceRecord>();
+        while (pool.TryRent(out DeviceRecord? r))
+        {
+            rented.Add(r);
+        }
+
+        Waiting.Completes(Waiting.OnThread(() =>
+        {
+            rented.ForEach(pool.Return);
+            return 0;
+        }), "the returning thread");
+
+        Assert.Equal(0, pool.Rented);
+        Assert.Equal(0, pool.SharedAvailable); // on the stack, not in the shared part
+        var again = new List<DeviceRecord>();
+        while (pool.TryRent(out DeviceRecord? r))
+        {
+            again.Add(r);
+        }
+
+        Assert.Equal(8, again.Count);
+        Assert.Equal(rented.ToHashSet(), again.ToHashSet()); // the same records, each once
+        again.ForEach(pool.Return);
+        Assert.Equal(0, pool.SharedAvailable); // all eight in this thread's cache now
+    }
+
+    // A record on the stack stays held until a rent takes it: a second return of it (a device
+    // that returns a record twice, from two threads) is refused, and the stack is not corrupted.
+    [Fact]
+    public void ARecordOnTheStackOfReturnedRecords_IsStillHeld_ASecondReturnIsRefused()
+    {
+        var pool = new FinishRecordPool<DeviceRecord>(2);
+        Assert.True(pool.TryRent(out DeviceRecord? record));
+        Waiting.Completes(Waiting.OnThread(() =>
+        {
+            pool.Return(record);
+            return 0;
+        }), "the returning thread");
+
+        Assert.Throws<InvalidOperationException>(() => pool.Return(record));
+        Assert.True(pool.TryRent(out DeviceRecord? a));
+        Assert.True(pool.TryRent(out DeviceRecord? b));
+        Assert.NotSame(a, b);
+        Assert.False(pool.TryRent(out _));
+        pool.Return(a);
+        pool.Return(b);
+        Assert.Equal(0, pool.Rented);
+    }
+
+    // The bound counts the stack: a thread that never rented, with its own cache and the shared
+    // part empty, finds the records another thread returned there for the renter.
+    [Fact]
+    public void RecordsOnTheStackOfReturnedRecords_AreRentableByAnyThread()
+    {
+        var pool = new FinishRecordPool<DeviceRecord>(3);
+        var rented = new List<DeviceRecord>();
+        while (pool.TryRent(out DeviceRecord? r))
+        {
+            rented.Add(r);
+        }
+
+        Waiting.Completes(Waiting.OnThread(() =>
+        {
+            rented.ForEach(pool.Return);
+            return 0;
+        }), "the returning thread");
+
+        int rentedThere = Waiting.Completes(Waiting.OnThread(() =>
+        {
+            var there = new List<DeviceRecord>();
+            while (pool.TryRent(out DeviceRecord? r))
+            {
+                there.Add(r);
+            }
+
+            there.ForEach(pool.Return);
+            return there.Count;
+        }), "the third thread");
+
+        Assert.Equal(3, rentedThere);
+        Assert.Equal(0, pool.Rented);
+    }
+
+    // More records on the stack than the renter's cache holds: the rest go to the shared part.
+    [Fact]
+    public void AStackLargerThanACache_SpillsTheRestToTheSharedPart()
+    {
+        const int Extra = 20;
+        var pool = new FinishRecordPool<DeviceRecord>(FinishRecordPool<DeviceRecord>.MaxCacheSize + Extra);
+        var rented = new List<DeviceRecord>();
+        while (pool.TryRent(out DeviceRecord? r))
+        {
+            rented.Add(r);
+        }
+
+        Waiting.Completes(Waiting.OnThread(() =>
+        {
+            rented.ForEach(pool.Return);
+            return 0;
+        }), "the returning thread");
+
+        Assert.True(pool.TryRent(out DeviceRecord? first)); // moves the stack: a cache's worth here, the rest shared
+        Assert.Equal(Extra, pool.SharedAvailable);
+        var all = new List<DeviceRecord> { first };
+        while (pool.TryRent(out DeviceRecord? r))
+        {
+            all.Add(r);
+        }
+
+        Assert.Equal(pool.Capacity, all.Count);
+        Assert.Equal(pool.Capacity, all.Distinct().Count());
         all.ForEach(pool.Return);
         Assert.Equal(0, pool.Rented);
     }

@@ -129,4 +129,37 @@ public sealed class RecordHoldTests
             Assert.IsType<InvalidOperationException>(fromB); // the record returned with false
         }
     }
+
+    // A record returned on another thread waits on the pool's stack of returned records, linked
+    // by the same field a finish list uses. A device that hands such a record (a stale reference)
+    // to a start pass must be told, and the stack must lose nothing: the record stays held there.
+    [Fact]
+    public void ARecordOnThePoolsStackOfReturnedRecords_HandedToAStartPass_IsRefused_AndTheStackLosesNothing()
+    {
+        using var space = new AddressSpace();
+        var pool = new FinishRecordPool<GatedRecord>(4);
+        var rented = new List<GatedRecord>();
+        while (pool.TryRent(out GatedRecord? r))
+        {
+            rented.Add(r);
+        }
+
+        Waiting.Completes(Waiting.OnThread(() => rented.ForEach(pool.Return)), "the returning thread");
+        var stale = new SharingDevice(pool) { Shared = rented[^1], ReturnsShared = true }; // the stack's top
+        space.Subscribe(0, 10, stale);
+
+        Exception? thrown = Record.Exception(() => space.BeginInvalidation(new InvalidationRange(0, 10)).Dispose());
+
+        Assert.IsType<InvalidOperationException>(thrown);
+        Assert.Equal(0, stale.Finishes);
+        var again = new List<GatedRecord>();
+        while (pool.TryRent(out GatedRecord? r))
+        {
+            again.Add(r);
+        }
+
+        Assert.Equal(4, again.Distinct().Count()); // every record came back from the stack, once
+        again.ForEach(pool.Return);
+        Assert.Equal(0, pool.Rented);
+    }
 }
