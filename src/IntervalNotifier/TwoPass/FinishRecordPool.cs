@@ -34,8 +34,10 @@ internal interface IFinishRecordPool
 /// thread keeps a cache of free records: a start pass's rents and the finish pass's returns run
 /// on the invalidating thread, so in steady state they are a push and a pop on that thread's
 /// cache — no atomic operation, no shared cache line. A free record sits in the cache of the
-/// thread that returned it (or in the shared pool, when that cache is full or another thread
-/// rented the record). The bound is the capacity, nothing less: a rent that finds its own cache
+/// thread that returned it (or in the shared pool, when that cache is full); a record returned on
+/// a thread that did not rent it — an asynchronous finish's continuation, say — goes onto a
+/// lock-free stack of the pool's (one compare-and-swap), which the next rent that finds its own
+/// cache empty moves into that cache whole. The bound is the capacity, nothing less: a rent that finds its own cache
 /// and the shared pool empty takes records from the caches of the other threads — live and idle,
 /// blocked, or ended — and fails only when <see cref="Capacity"/> records are out. Such a rent
 /// is slow (a lock and a process-wide memory barrier); it is the rare path.
@@ -50,9 +52,10 @@ internal interface IFinishRecordPool
 /// </para>
 /// <para>
 /// Thread-safe. Renting and returning never wait for a record; they take a short lock only on a
-/// thread's first rent, when the calling thread's cache and the shared pool are empty (to take
-/// records from other threads' caches), and while another thread is taking records from the
-/// calling thread's cache. A pool that nothing references any more is collected, whichever
+/// thread's first rent, when the calling thread's cache is empty and records returned on other
+/// threads wait on the pool's stack (to move them into the cache, once for the whole stack), when
+/// the calling thread's cache and the shared pool are empty (to take records from other threads'
+/// caches), and while another thread is taking records from the calling thread's cache. A pool that nothing references any more is collected, whichever
 /// threads used it.
 /// </para>
 /// </remarks>
