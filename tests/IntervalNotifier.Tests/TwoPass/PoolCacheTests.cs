@@ -88,11 +88,7 @@ public sealed class PoolCacheTests
     {
         const int Extra = 44;
         var pool = new FinishRecordPool<DeviceRecord>(FinishRecordPool<DeviceRecord>.MaxCacheSize + Extra);
-        var all = new List<DeviceRecord>();
-        while (pool.TryRent(out DeviceRecord? r))
-        {
-            all.Add(r);
-        }
+        List<DeviceRecord> all = RentAll(pool);
 
         Assert.Equal(pool.Capacity, all.Count);
         all.ForEach(pool.Return);
@@ -106,11 +102,7 @@ public sealed class PoolCacheTests
         var pool = new FinishRecordPool<DeviceRecord>(4);
         Waiting.Completes(Waiting.OnThread(() =>
         {
-            var mine = new List<DeviceRecord>();
-            while (pool.TryRent(out DeviceRecord? r))
-            {
-                mine.Add(r);
-            }
+            List<DeviceRecord> mine = RentAll(pool);
 
             mine.ForEach(pool.Return); // into that thread's cache
             return mine.Count;
@@ -150,11 +142,7 @@ public sealed class PoolCacheTests
 
         Assert.Equal(1, pool.CacheCount);
         Assert.Equal(0, pool.Rented);
-        var all = new List<DeviceRecord>();
-        while (pool.TryRent(out DeviceRecord? r))
-        {
-            all.Add(r);
-        }
+        List<DeviceRecord> all = RentAll(pool);
 
         Assert.Equal(4, all.Count); // the record returned elsewhere is rentable again
         Assert.Contains(record, all); // itself, not one made in its place
@@ -170,25 +158,13 @@ public sealed class PoolCacheTests
     public void ReturnsOnAnotherThread_ComeBackToTheRentersCache_WithoutTheSharedPool()
     {
         var pool = new FinishRecordPool<DeviceRecord>(8);
-        var rented = new List<DeviceRecord>();
-        while (pool.TryRent(out DeviceRecord? r))
-        {
-            rented.Add(r);
-        }
+        List<DeviceRecord> rented = RentAll(pool);
 
-        Waiting.Completes(Waiting.OnThread(() =>
-        {
-            rented.ForEach(pool.Return);
-            return 0;
-        }), "the returning thread");
+        ReturnOnAnotherThread(pool, rented);
 
         Assert.Equal(0, pool.Rented);
         Assert.Equal(0, pool.SharedAvailable); // on the stack, not in the shared part
-        var again = new List<DeviceRecord>();
-        while (pool.TryRent(out DeviceRecord? r))
-        {
-            again.Add(r);
-        }
+        List<DeviceRecord> again = RentAll(pool);
 
         Assert.Equal(8, again.Count);
         Assert.Equal(rented.ToHashSet(), again.ToHashSet()); // the same records, each once
@@ -203,11 +179,7 @@ public sealed class PoolCacheTests
     {
         var pool = new FinishRecordPool<DeviceRecord>(2);
         Assert.True(pool.TryRent(out DeviceRecord? record));
-        Waiting.Completes(Waiting.OnThread(() =>
-        {
-            pool.Return(record);
-            return 0;
-        }), "the returning thread");
+        ReturnOnAnotherThread(pool, [record]);
 
         Assert.Throws<InvalidOperationException>(() => pool.Return(record));
         Assert.True(pool.TryRent(out DeviceRecord? a));
@@ -225,25 +197,13 @@ public sealed class PoolCacheTests
     public void RecordsOnTheStackOfReturnedRecords_AreRentableByAnyThread()
     {
         var pool = new FinishRecordPool<DeviceRecord>(3);
-        var rented = new List<DeviceRecord>();
-        while (pool.TryRent(out DeviceRecord? r))
-        {
-            rented.Add(r);
-        }
+        List<DeviceRecord> rented = RentAll(pool);
 
-        Waiting.Completes(Waiting.OnThread(() =>
-        {
-            rented.ForEach(pool.Return);
-            return 0;
-        }), "the returning thread");
+        ReturnOnAnotherThread(pool, rented);
 
         int rentedThere = Waiting.Completes(Waiting.OnThread(() =>
         {
-            var there = new List<DeviceRecord>();
-            while (pool.TryRent(out DeviceRecord? r))
-            {
-                there.Add(r);
-            }
+            List<DeviceRecord> there = RentAll(pool);
 
             there.ForEach(pool.Return);
             return there.Count;
@@ -259,17 +219,9 @@ public sealed class PoolCacheTests
     {
         const int Extra = 20;
         var pool = new FinishRecordPool<DeviceRecord>(FinishRecordPool<DeviceRecord>.MaxCacheSize + Extra);
-        var rented = new List<DeviceRecord>();
-        while (pool.TryRent(out DeviceRecord? r))
-        {
-            rented.Add(r);
-        }
+        List<DeviceRecord> rented = RentAll(pool);
 
-        Waiting.Completes(Waiting.OnThread(() =>
-        {
-            rented.ForEach(pool.Return);
-            return 0;
-        }), "the returning thread");
+        ReturnOnAnotherThread(pool, rented);
 
         Assert.True(pool.TryRent(out DeviceRecord? first)); // moves the stack: a cache's worth here, the rest shared
         Assert.Equal(Extra, pool.SharedAvailable);
@@ -346,11 +298,7 @@ public sealed class PoolCacheTests
         using var returnLast = new ManualResetEventSlim();
         Task other = Waiting.OnThread(() =>
         {
-            var mine = new List<DeviceRecord>();
-            while (pool.TryRent(out DeviceRecord? r))
-            {
-                mine.Add(r);
-            }
+            List<DeviceRecord> mine = RentAll(pool);
 
             pool.Return(mine[0]);
             pool.Return(mine[1]); // two free records wait in this thread's cache
@@ -447,11 +395,7 @@ public sealed class PoolCacheTests
         foreach (FinishRecordPool<DeviceRecord> pool in pools)
         {
             Assert.Equal(0, pool.Rented);
-            var all = new List<DeviceRecord>();
-            while (pool.TryRent(out DeviceRecord? r))
-            {
-                all.Add(r);
-            }
+            List<DeviceRecord> all = RentAll(pool);
 
             Assert.Equal(4, all.Distinct().Count()); // every record is still rentable, once
             all.ForEach(pool.Return);
@@ -509,4 +453,22 @@ public sealed class PoolCacheTests
         listener.RecordObservableInstruments();
         Assert.Equal(1, seen[NotifierMetrics.PoolRecordsOut]);
     }
+
+    // Rents until the pool refuses: every record it will lend the calling thread.
+    private static List<T> RentAll<T>(FinishRecordPool<T> pool)
+        where T : FinishRecord
+    {
+        var rented = new List<T>();
+        while (pool.TryRent(out T? r))
+        {
+            rented.Add(r);
+        }
+
+        return rented;
+    }
+
+    // Returns the records on a thread that did not rent them (as an asynchronous finish's continuation does).
+    private static void ReturnOnAnotherThread<T>(FinishRecordPool<T> pool, List<T> records)
+        where T : FinishRecord =>
+        Waiting.Completes(Waiting.OnThread(() => records.ForEach(pool.Return)), "the returning thread");
 }
