@@ -38,7 +38,8 @@ public sealed class AsyncBeginCompletionTests
     [Trait("Found", "mutation testing")]
     public async Task TheAwaitingCode_NeverResumesInline_OnTheThreadThatCompletesTheLastFinish()
     {
-        await using var space = new AddressSpace();
+        var space = new AddressSpace();
+        await using var disposal = Waiting.DisposesInTime(space);
         var device = new OneFinish<DeviceRecord>(new FinishRecordPool<DeviceRecord>(1));
         space.Subscribe(0, 10, device);
 
@@ -66,7 +67,8 @@ public sealed class AsyncBeginCompletionTests
     [Trait("Found", "mutation testing")]
     public async Task AResetThatThrows_AfterAPendingFinish_FaultsTheBegin_EndsItsBracket_AndLosesNoRecord()
     {
-        await using var space = new AddressSpace();
+        var space = new AddressSpace();
+        await using var disposal = Waiting.DisposesInTime(space);
         var pool = new FinishRecordPool<ThrowingReset>(1);
         var device = new OneFinish<ThrowingReset>(pool);
         space.Subscribe(0, 10, device);
@@ -88,7 +90,8 @@ public sealed class AsyncBeginCompletionTests
     [Trait("Found", "mutation testing")]
     public async Task ReadingTheResultOfAPendingBegin_Throws_AndTheBeginStillCompletesWhenAwaited()
     {
-        await using var space = new AddressSpace();
+        var space = new AddressSpace();
+        await using var disposal = Waiting.DisposesInTime(space);
         var device = new OneFinish<DeviceRecord>(new FinishRecordPool<DeviceRecord>(1));
         space.Subscribe(0, 10, device);
 

@@ -83,7 +83,8 @@ public sealed class AsyncInvalidationTests
     {
         var log = new List<string>();
         var pool = new FinishRecordPool<DeviceRecord>(8);
-        await using var space = new AddressSpace();
+        var space = new AddressSpace();
+        await using var disposal = Waiting.DisposesInTime(space);
         var first = new AsyncDevice("a", pool, log);
         var middle = new TwoPassDevice("sync", pool, log);
         var last = new AsyncDevice("c", pool, log);
@@ -104,7 +105,8 @@ public sealed class AsyncInvalidationTests
     [Fact]
     public async Task AnAsynchronousScope_MayBeDisposedOnAnyThread_Once()
     {
-        await using var space = new AddressSpace();
+        var space = new AddressSpace();
+        await using var disposal = Waiting.DisposesInTime(space);
         space.Subscribe(0, 10, new RecordingInvalidator());
         InvalidationScope scope = await space.BeginInvalidationAsync(new InvalidationRange(0, 10));
         await Waiting.OnThread(scope.Dispose);
@@ -132,7 +134,8 @@ public sealed class AsyncInvalidationTests
     {
         var log = new List<string>();
         var pool = new FinishRecordPool<DeviceRecord>(4);
-        await using var space = new AddressSpace();
+        var space = new AddressSpace();
+        await using var disposal = Waiting.DisposesInTime(space);
         var device = new AsyncDevice("a", pool, log);
         IntervalSubscription self = space.Subscribe(0, 10, device);
         IntervalSubscription victim = space.Subscribe(5, 10, new RecordingInvalidator());
@@ -195,7 +198,8 @@ public sealed class AsyncInvalidationTests
     {
         var log = new List<string>();
         var pool = new FinishRecordPool<DeviceRecord>(4);
-        await using var space = new AddressSpace();
+        var space = new AddressSpace();
+        await using var disposal = Waiting.DisposesInTime(space);
         var device = new AsyncDevice("a", pool, log) { CompletesAtOnce = true };
         space.Subscribe(0, 10, device);
         space.BeginInvalidation(new InvalidationRange(0, 10)).Dispose();
@@ -206,7 +210,8 @@ public sealed class AsyncInvalidationTests
     [Fact]
     public async Task SubscriptionDisposeAsync_WaitsForTheRunningInvalidations_AndIsQuietWhenAlreadyUnsubscribed()
     {
-        await using var space = new AddressSpace();
+        var space = new AddressSpace();
+        await using var disposal = Waiting.DisposesInTime(space);
         IntervalSubscription s = space.Subscribe(0, 10, new RecordingInvalidator());
         InvalidationScope scope = await space.BeginInvalidationAsync(new InvalidationRange(0, 10));
         ValueTask dispose = s.DisposeAsync();
@@ -230,7 +235,8 @@ public sealed class AsyncInvalidationTests
         const int begins = 200;
         var log = new List<string>();
         var pool = new FinishRecordPool<DeviceRecord>(4 * begins);
-        await using var space = new AddressSpace();
+        var space = new AddressSpace();
+        await using var disposal = Waiting.DisposesInTime(space);
         var devices = new AsyncDevice[begins * 4];
         for (int i = 0; i < devices.Length; i++)
         {

@@ -120,7 +120,8 @@ public sealed class MeterFactoryTests
         using var collector = new Collector(m => m.Scope == factory);
         var log = new List<string>();
         var pool = new FinishRecordPool<DeviceRecord>(2);
-        await using var space = new AddressSpace(new AddressSpaceOptions { MeterFactory = factory });
+        var space = new AddressSpace(new AddressSpaceOptions { MeterFactory = factory });
+        await using var disposal = Waiting.DisposesInTime(space);
         IntervalSubscription plain = space.Subscribe(0, 10, new RecordingInvalidator());
         var device = new AsyncDevice("d", pool, log) { CompletesAtOnce = true };
         space.Subscribe(100, 10, device);

@@ -115,7 +115,8 @@ public sealed class MetricsTests
     public async Task Metrics_AThrowingFinishIsCountedAsACallbackException(string path)
     {
         using var metrics = MetricsRecorder.ForNewSpace();
-        await using var space = new AddressSpace(metrics.Options);
+        var space = new AddressSpace(metrics.Options);
+        await using var disposal = Waiting.DisposesInTime(space);
         var pool = new FinishRecordPool<FinishRecord>(1);
         var device = new FailingFinish(pool, later: path == "async, later");
         space.Subscribe(0, 10, device);
@@ -194,7 +195,8 @@ public sealed class MetricsTests
     public async Task Metrics_AnAwaitableBeginThatWentPending_CountsItsWalkOnce()
     {
         using var metrics = MetricsRecorder.ForNewSpace();
-        await using var space = new AddressSpace(metrics.Options);
+        var space = new AddressSpace(metrics.Options);
+        await using var disposal = Waiting.DisposesInTime(space);
         var log = new List<string>();
         var pending = new AsyncDevice("pending", new FinishRecordPool<DeviceRecord>(2), log);
         space.Subscribe(0, 10, pending);
@@ -224,7 +226,8 @@ public sealed class MetricsTests
     public async Task Metrics_AnAwaitableBeginThatWentPending_CountsACallPhaseMisuseOnce()
     {
         using var metrics = MetricsRecorder.ForNewSpace();
-        await using var space = new AddressSpace(metrics.Options);
+        var space = new AddressSpace(metrics.Options);
+        await using var disposal = Waiting.DisposesInTime(space);
         var pending = new AsyncDevice("pending", new FinishRecordPool<DeviceRecord>(2), []);
         var misusedPool = new FinishRecordPool<DeviceRecord>(1);
         space.Subscribe(0, 10, pending);

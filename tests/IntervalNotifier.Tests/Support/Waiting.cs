@@ -21,6 +21,32 @@ internal static class Waiting
     public static double StressScale =>
         double.TryParse(Environment.GetEnvironmentVariable("INTERVALNOTIFIER_STRESS_SCALE"), System.Globalization.CultureInfo.InvariantCulture, out double scale) && scale > 0 ? scale : 1.0;
 
+    /// <summary>
+    /// Disposes <paramref name="space"/> when the returned value is disposed, failing the test
+    /// with a <see cref="TimeoutException"/> if that takes longer than <see cref="Patience"/>.
+    /// An asynchronous test writes <c>await using var disposal = Waiting.DisposesInTime(space);</c>
+    /// instead of <c>await using var space = …</c>: a change that leaves a bracket open for ever
+    /// or a finish pending for ever (the disposal waits for them) then fails the test instead of
+    /// hanging the run.
+    /// </summary>
+    public static BoundedDisposal DisposesInTime(AddressSpace space) => new(space);
+
+    /// <summary>See <see cref="DisposesInTime"/>.</summary>
+    public readonly struct BoundedDisposal(AddressSpace space) : IAsyncDisposable
+    {
+        /// <summary>Disposes the space, within <see cref="Patience"/>.</summary>
+        public async ValueTask DisposeAsync()
+        {
+            Task disposal = space.DisposeAsync().AsTask();
+            if (await Task.WhenAny(disposal, Task.Delay(Patience)) != disposal)
+            {
+                throw new TimeoutException($"The address space's disposal did not complete within {Patience}: a bracket, or a finish it waits for, was left pending.");
+            }
+
+            await disposal;
+        }
+    }
+
     /// <summary>How long a test watches something that must not happen.</summary>
     public static readonly TimeSpan Watch = TimeSpan.FromMilliseconds(200);
 
