@@ -106,7 +106,7 @@ public sealed partial class AddressSpace
     private void BeginTeardownLocked()
     {
         _teardown = Teardown.Running;
-        Interlocked.Or(ref _state.Value, GateFlag);
+        SetGateLocked();
     }
 
     // Under the lock: the caller runs inside the release invalidation itself (its begin's

@@ -75,8 +75,8 @@ public sealed partial class AddressSpace : IDisposable, IAsyncDisposable
     //                writer stores the same odd value), then CAS word: lookers-1 | ODD; else lookers-1
     //   fast end:    CAS generation (a scope ends once), then CAS word: count-1 — unless it is
     //                the last bracket and ODD is set: then the last end
-    //   last end,    CAS word (count 1 | ODD) -> (count 0 | CLOSING); S++; clear CLOSING.
-    //   unpinned:    Only when PINNED and GATE are clear; no lock.
+    //   last end,    CAS word (count 1 | ODD) -> (count 0 | CLOSING); S++; clear CLOSING by a
+    //   unpinned:    plain store (point 6). Only when PINNED and GATE are clear; no lock.
     //   last end,    under the lock, CAS word (count 1 | ODD) -> (count 0 | GATE), clearing PINNED:
     //   otherwise:   S++, apply the deferred changes, wake the waiters, clear GATE
     //   locked       first wait while CLOSING is set (three instructions). A slow begin counts
@@ -85,7 +85,8 @@ public sealed partial class AddressSpace : IDisposable, IAsyncDisposable
     //                again; odd, the period's last end now needs the lock (PinOddLocked). It
     //                decides by the pin's answer, never by a later read of S: S may become odd
     //                after a pin that found it even (a ReadBegin that then sees s == S pins again).
-    //   tree change: under the lock, pin if S is odd (then defer, §5); else set GATE and wait
+    //   tree change: under the lock, pin if S is odd (then defer, §5); else set GATE (a CAS that
+    //                needs CLOSING clear, as is teardown's) and wait
     //   (any, and the  until lookers == 0 and CLOSING is clear, decide by S's parity as before,
     //   S-parity read  clear GATE. An insert that makes S odd while brackets are active sets ODD
     //   of unsubscribe) only by a CAS that sees count > 0 (a fast end may take the count to zero
@@ -107,10 +108,17 @@ public sealed partial class AddressSpace : IDisposable, IAsyncDisposable
     // (the pinning region holds the lock, so that end comes after it; a waiter re-reads S there).
     // (5) A 0-hit period needs no lock at all: nothing waits on it and nothing is deferred in it
     // (S stays even); a hit period that nobody pinned needs none either (nothing to apply or
-    // wake). The Coyote scenarios in FastPathScenarios race fast begins with the last end, a
-    // subscribe, an unsubscribe, a waiting ReadBegin and a nested (slow) begin, with planted bugs:
-    // a last end that skips the slow path, a gate that does not wait for lookups, a region that
-    // does not pin, and locked regions that do not wait for a closing.
+    // wake). (6) While CLOSING is set, its closer is the word's only writer, so it clears
+    // CLOSING with a plain store of the word it wrote: the count is 0, so no bracket can end and
+    // no lookup is running (the closing CAS needs lookers == 0 and count == 1, its own); fast
+    // begins do not write while CLOSING is set, and their CAS fails if it was set after their
+    // read; every locked write either needs a counted bracket (the ODD of a locked begin, an
+    // insert's ODD, a locked last end: none exists during a closing) or is a CAS on a word read
+    // without CLOSING (a slow begin's count, a pin, GATE). The Coyote scenarios in
+    // FastPathScenarios race fast begins with the last end, a subscribe, an unsubscribe, a
+    // waiting ReadBegin and a nested (slow) begin, with planted bugs: a last end that skips the
+    // slow path, a gate that does not wait for lookups, a region that does not pin, locked
+    // regions that do not wait for a closing, and a gate set by an atomic OR during a closing.
     //
     // The read side is lock-free (a model addition; the kernel reads under its spinlock):
     // ReadBegin reads s, then S, both with acquire semantics. Reading s first matters: s only

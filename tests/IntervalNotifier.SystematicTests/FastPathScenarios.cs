@@ -13,8 +13,9 @@ namespace IntervalNotifier.SystematicTests;
 /// the race is in the tree exactly once. The controls plant the bugs the fast path must not
 /// have: a last end that skips the slow path, a gate that lets a tree change race a lookup, a
 /// locked region that defers or waits without pinning the odd period (whose last end may then
-/// run without the lock), locked regions that do not wait for a lock-free last end's closing, and
-/// a reader that waits on a read of S made after its pin found S even.
+/// run without the lock), locked regions that do not wait for a lock-free last end's closing,
+/// a reader that waits on a read of S made after its pin found S even, and a gate set while a
+/// lock-free last end is closing (whose plain store of the word then erases it).
 /// </summary>
 public sealed class FastPathScenarios(ITestOutputHelper output)
 {
@@ -133,6 +134,47 @@ public sealed class FastPathScenarios(ITestOutputHelper output)
     // this scenario explores 6,000 per seed (a small scenario: a few seconds).
     private const uint RereadsIterations = 6_000;
 
+    // An unsubscribe (a tree change while S is even: it sets GATE, waits for the lookups, then
+    // removes) racing back-to-back one-hit invalidations of the subscription it removes, whose
+    // last ends take no lock. A lock-free last end clears CLOSING with a plain store, so GATE
+    // must never be set while CLOSING is: erased, it would let the next fast begin find the
+    // subscription while the unsubscribe removes it, and call it after Unsubscribe returned.
+    // The planted bug (GATE set by an atomic OR at any time) is found when the OR lands inside a
+    // closing: the tree change then finds its gate gone (AddressSpace.CloseGateLocked checks)
+    // after 100-454 schedules with the fixed seeds (Release). Without that check, only the
+    // downstream failure shows, a callback after its Unsubscribe returned, and in only 2 of the
+    // 4 seeds' 6,000 schedules.
+    private static Func<Task> GateDuringClosing(PlantedBugs planted) => async () =>
+    {
+        using var space = new AddressSpace { Planted = planted };
+        var x = new Checked(space);
+        var y = new Checked(space);
+        IntervalSubscription xs = space.Subscribe(0, 1, x);
+
+        // Three tree changes while the invalidations run: each sets GATE, at any point of a closing.
+        Task ends = Task.Run(() =>
+        {
+            for (int i = 0; i < 4; i++)
+            {
+                space.BeginInvalidation(new InvalidationRange(0, 1)).Dispose();
+            }
+        });
+        Task unsubscribes = Task.Run(() =>
+        {
+            xs.Unsubscribe();
+            x.Unsubscribed = true;
+            IntervalSubscription ys = space.Subscribe(0, 1, y);
+            ys.Unsubscribe();
+            y.Unsubscribed = true;
+        });
+
+        await ends;
+        await unsubscribes;
+        Specification.Assert((space.Sequence & 1) == 0, $"S is {space.Sequence}, odd, after every bracket ended");
+        Specification.Assert(space.ActiveInvalidations == 0, $"{space.ActiveInvalidations} brackets active after every bracket ended");
+        Specification.Assert(space.SubscriptionCount == 0, $"{space.SubscriptionCount} live subscriptions after the unsubscribe, not 0");
+    };
+
     private static Func<Task> Rereads(PlantedBugs planted) => async () =>
     {
         using var space = new AddressSpace { Planted = planted };
@@ -163,6 +205,16 @@ public sealed class FastPathScenarios(ITestOutputHelper output)
         await reads;
         Specification.Assert((space.Sequence & 1) == 0, $"S is {space.Sequence}, odd, after every bracket ended");
     };
+
+    [Theory]
+    [MemberData(nameof(Systematic.Seeds), MemberType = typeof(Systematic))]
+    public void FastPath_AnUnsubscribeRacingBackToBackLockFreeLastEnds(uint seed) =>
+        Systematic.AssertNoBug(GateDuringClosing(PlantedBugs.None), seed, output);
+
+    [Theory]
+    [MemberData(nameof(Systematic.Seeds), MemberType = typeof(Systematic))]
+    public void FastPath_FindsAGateSetDuringAClosing(uint seed) =>
+        Systematic.AssertFindsBug(GateDuringClosing(PlantedBugs.GateIgnoresClosing), seed, output);
 
     [Theory]
     [MemberData(nameof(Systematic.Seeds), MemberType = typeof(Systematic))]

@@ -25,4 +25,7 @@ internal enum PlantedBugs
 
     /// <summary>A ReadBegin that must wait trusts s == S read after a pin that found S even (S became odd in between: it waits in a period nobody pinned).</summary>
     ReaderIgnoresPin = 16,
+
+    /// <summary>GATE is set by an atomic OR while a lock-free last end may be closing (the closing's plain store of the word then erases it: a tree change may race a fast lookup).</summary>
+    GateIgnoresClosing = 32,
 }
