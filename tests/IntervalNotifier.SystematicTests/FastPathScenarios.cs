@@ -36,6 +36,13 @@ public sealed class FastPathScenarios(ITestOutputHelper output)
         }
     }
 
+    // Once every bracket of a scenario has ended: S is even and nothing is counted.
+    private static void AssertAllEnded(AddressSpace space)
+    {
+        Specification.Assert((space.Sequence & 1) == 0, $"S is {space.Sequence}, odd, after every bracket ended");
+        Specification.Assert(space.ActiveInvalidations == 0, $"{space.ActiveInvalidations} brackets active after every bracket ended");
+    }
+
     private static Func<Task> Race(PlantedBugs planted) => async () =>
     {
         using var space = new AddressSpace { Planted = planted };
@@ -75,8 +82,7 @@ public sealed class FastPathScenarios(ITestOutputHelper output)
         await subscribes;
         await reads;
 
-        Specification.Assert((space.Sequence & 1) == 0, $"S is {space.Sequence}, odd, after every bracket ended");
-        Specification.Assert(space.ActiveInvalidations == 0, $"{space.ActiveInvalidations} brackets active after every bracket ended");
+        AssertAllEnded(space);
         Specification.Assert(space.SubscriptionCount == 2, $"{space.SubscriptionCount} live subscriptions, not 2");
         space.BeginInvalidation(new InvalidationRange(30, 31)).Dispose();
         Specification.Assert(z.Calls == 1, $"the subscription made during the race got {z.Calls} callbacks from one invalidation of its range");
@@ -118,8 +124,7 @@ public sealed class FastPathScenarios(ITestOutputHelper output)
         await reads;
         await subscribes;
 
-        Specification.Assert((space.Sequence & 1) == 0, $"S is {space.Sequence}, odd, after every bracket ended");
-        Specification.Assert(space.ActiveInvalidations == 0, $"{space.ActiveInvalidations} brackets active after every bracket ended");
+        AssertAllEnded(space);
         int before = z.Calls;
         space.BeginInvalidation(new InvalidationRange(1, 2)).Dispose();
         Specification.Assert(z.Calls == before + 1, $"the subscription made during the race got {z.Calls - before} callbacks from one invalidation of its range");
@@ -170,8 +175,7 @@ public sealed class FastPathScenarios(ITestOutputHelper output)
 
         await ends;
         await unsubscribes;
-        Specification.Assert((space.Sequence & 1) == 0, $"S is {space.Sequence}, odd, after every bracket ended");
-        Specification.Assert(space.ActiveInvalidations == 0, $"{space.ActiveInvalidations} brackets active after every bracket ended");
+        AssertAllEnded(space);
         Specification.Assert(space.SubscriptionCount == 0, $"{space.SubscriptionCount} live subscriptions after the unsubscribe, not 0");
     };
 

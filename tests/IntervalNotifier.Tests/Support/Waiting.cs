@@ -34,17 +34,8 @@ internal static class Waiting
     /// <summary>See <see cref="DisposesInTime"/>.</summary>
     public readonly struct BoundedDisposal(AddressSpace space) : IAsyncDisposable
     {
-        /// <summary>Disposes the space, within <see cref="Patience"/>.</summary>
-        public async ValueTask DisposeAsync()
-        {
-            Task disposal = space.DisposeAsync().AsTask();
-            if (await Task.WhenAny(disposal, Task.Delay(Patience)) != disposal)
-            {
-                throw new TimeoutException($"The address space's disposal did not complete within {Patience}: a bracket, or a finish it waits for, was left pending.");
-            }
-
-            await disposal;
-        }
+        /// <summary>Disposes the space, within <see cref="Patience"/> (else a <see cref="TimeoutException"/>).</summary>
+        public ValueTask DisposeAsync() => new(space.DisposeAsync().AsTask().WaitAsync(Patience));
     }
 
     /// <summary>How long a test watches something that must not happen.</summary>
